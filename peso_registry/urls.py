@@ -1,0 +1,22 @@
+"""URL map: pages, the API router at api/v1/, the schema and its docs, admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from peso_registry import views
+from peso_registry.api import router
+from products import lifecycle_views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("accounts.urls")),
+    path("", include("spokes.urls")),
+    path("", include("products.urls")),
+    path("", include(lifecycle_views)),
+]

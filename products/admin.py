@@ -1,0 +1,76 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from products.models import (
+    Area,
+    Assessment,
+    Dependency,
+    Event,
+    LifecycleRequest,
+    Membership,
+    Product,
+)
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "product"
+    extra = 0
+    fields = ["community", "state", "joined_at", "left_at", "source", "inferred"]
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "license", "spack_package", "updated_at"]
+    list_filter = ["areas", "memberships__community", "memberships__state"]
+    search_fields = ["name", "slug", "summary", "spack_package"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["areas", "maintainers"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Dependency)
+class DependencyAdmin(admin.ModelAdmin):
+    list_display = ["product", "depends_on", "kind", "when", "source"]
+    list_filter = ["kind", "source"]
+    search_fields = ["product__name", "depends_on__name"]
+    autocomplete_fields = ["product", "depends_on"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["product", "community", "state", "joined_at", "left_at", "inferred"]
+    list_filter = ["state", "community", "inferred"]
+    search_fields = ["product__name", "community__name"]
+    autocomplete_fields = ["product", "successor"]
+
+
+@admin.register(LifecycleRequest)
+class LifecycleRequestAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "kind", "product", "community", "state", "created_at"]
+    list_filter = ["kind", "state", "community"]
+    search_fields = ["product__name", "rationale"]
+    autocomplete_fields = ["product", "successor"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(SimpleHistoryAdmin):
+    list_display = ["product", "policy", "status", "source", "assessed_at"]
+    list_filter = ["status", "source", "policy__policy_set"]
+    search_fields = ["product__name", "policy__code", "justification"]
+    autocomplete_fields = ["product"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "verb", "actor", "product", "community"]
+    list_filter = ["verb"]
+    search_fields = ["verb", "product__name", "community__name"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,321 @@
+"""Products, their dependencies, memberships, lifecycle requests, assessments and events."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Area(models.Model):
+    """A subject area or keyword a product is filed under (faceted in the catalog)."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet):
+    def for_list(self) -> ProductQuerySet:
+        return self.prefetch_related(
+            "areas",
+            models.Prefetch("memberships", queryset=Membership.objects.select_related("community")),
+        )
+
+
+class Product(models.Model):
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="The Spack package name where there is one."
+    )
+    name = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    homepage = models.URLField(blank=True)
+    repository_url = models.URLField(blank=True)
+    documentation_url = models.URLField(blank=True)
+    license = models.CharField(max_length=100, blank=True, help_text="SPDX identifier.")
+    spack_package = models.CharField(max_length=100, blank=True)
+    contact_email = models.EmailField(blank=True)
+    areas = models.ManyToManyField(Area, blank=True, related_name="products")
+    maintainers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="maintained_products"
+    )
+    facts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Sourced facts kept with the record (other Spack names, E4S catalog flags, "
+        "where the license comes from ...).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["license"], name="product_license_idx"),
+            models.Index(fields=["name"], name="product_name_idx"),
+            models.Index(fields=["updated_at"], name="product_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("product-detail", kwargs={"slug": self.slug})
+
+
+class Dependency(models.Model):
+    class Kind(models.TextChoices):
+        REQUIRED = "required", "Required"
+        OPTIONAL = "optional", "Optional"
+
+    class Source(models.TextChoices):
+        SPACK = "spack", "Spack recipe"
+        MANUAL = "manual", "Entered by hand"
+        IMPORT = "import", "Imported"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="dependencies")
+    depends_on = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="dependents")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REQUIRED)
+    when = models.TextField(blank=True, help_text="Spack condition of an optional dependency.")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["product__name", "depends_on__name"]
+        verbose_name_plural = "dependencies"
+        constraints = [
+            # One edge per ordered pair; its kind/source say how it is known.
+            models.UniqueConstraint(
+                fields=["product", "depends_on"], name="dependency_unique_edge"
+            ),
+            # A product never depends on itself.
+            models.CheckConstraint(
+                condition=~Q(product=models.F("depends_on")), name="dependency_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} → {self.depends_on}"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(state=Membership.State.ACTIVE)
+
+
+class Membership(models.Model):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        OFFRAMPED = "offramped", "Offramped"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="memberships")
+    community = models.ForeignKey(
+        "spokes.Community", on_delete=models.CASCADE, related_name="memberships"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    joined_at = models.DateField(null=True, blank=True)
+    left_at = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True, help_text="Why it was offramped.")
+    support_organization = models.CharField(max_length=200, blank=True)
+    end_of_support = models.DateField(null=True, blank=True)
+    migration_notes = models.TextField(blank=True)
+    successor = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="succeeds"
+    )
+    source = models.CharField(
+        max_length=300, blank=True, help_text="Where the fact comes from; 'inferred' when ours."
+    )
+    inferred = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["community__name", "-joined_at"]
+        constraints = [
+            # At most one active membership per product and community; history rows stay.
+            models.UniqueConstraint(
+                fields=["product", "community"],
+                condition=Q(state="active"),
+                name="membership_one_active",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "state"], name="membership_comm_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product} in {self.community} ({self.state})"
+
+    @property
+    def display_state(self) -> str:
+        """active, offramped, or sunsetting (offramped with end of support still ahead)."""
+        if (
+            self.state == self.State.OFFRAMPED
+            and self.end_of_support
+            and self.end_of_support > datetime.date.today()
+        ):
+            return "sunsetting"
+        return self.state
+
+
+class LifecycleRequest(models.Model):
+    class Kind(models.TextChoices):
+        ONRAMP = "onramp", "Onramp"
+        OFFRAMP = "offramp", "Offramp"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Reason(models.TextChoices):
+        UNMAINTAINED = "unmaintained", "Unmaintained"
+        SUPERSEDED = "superseded", "Superseded"
+        GRADUATED = "graduated", "Graduated to a support organisation"
+        DEMAND_CHANGED = "demand_changed", "Demand changed"
+        OTHER = "other", "Other"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="requests")
+    community = models.ForeignKey(
+        "spokes.Community", on_delete=models.CASCADE, related_name="requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    rationale = models.TextField(blank=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    successor = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    support_organization = models.CharField(max_length=200, blank=True)
+    end_of_support = models.DateField(null=True, blank=True)
+    migration_notes = models.TextField(blank=True)
+    acknowledge_dependents = models.BooleanField(default=False)
+    decision = models.OneToOneField(
+        "spokes.Decision",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="request",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="request_state_idx"),
+            models.Index(fields=["kind"], name="request_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        direction = "into" if self.kind == self.Kind.ONRAMP else "out of"
+        return f"{self.get_kind_display()} of {self.product} {direction} {self.community}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("request-detail", kwargs={"pk": self.pk})
+
+
+class Assessment(models.Model):
+    class Status(models.TextChoices):
+        FULL = "full", "Full"
+        PARTIAL = "partial", "Partial"
+        NONE = "none", "None"
+        NA = "na", "Not applicable"
+
+    class Source(models.TextChoices):
+        SELF = "self", "Self-assessed"
+        REVIEWER = "reviewer", "Reviewer"
+        AUTOMATED = "automated", "Automated"
+        IMPORTED = "imported", "Imported"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="assessments")
+    policy = models.ForeignKey(
+        "spokes.Policy", on_delete=models.CASCADE, related_name="assessments"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices)
+    justification = models.TextField(blank=True)
+    evidence_url = models.URLField(blank=True, max_length=500)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SELF)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assessed_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["product", "policy"]
+        constraints = [
+            # One current assessment per product and policy; older ones live in history.
+            models.UniqueConstraint(fields=["product", "policy"], name="assessment_unique"),
+            # Partial and not-applicable need a justification.
+            models.CheckConstraint(
+                condition=~Q(status__in=["partial", "na"]) | ~Q(justification=""),
+                name="assessment_justified",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="assessment_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.policy.code}: {self.status}"
+
+
+class EventQuerySet(models.QuerySet):
+    def for_list(self) -> EventQuerySet:
+        return self.select_related("actor", "product", "community", "request")
+
+
+class Event(models.Model):
+    """Append-only log of everything that happened."""
+
+    verb = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    community = models.ForeignKey(
+        "spokes.Community", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    request = models.ForeignKey(
+        LifecycleRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="event_created_idx"),
+            models.Index(fields=["verb", "-created_at"], name="event_verb_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb}"

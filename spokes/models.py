@@ -1,0 +1,337 @@
+"""Communities (spokes and the hub), their governance, and policy sets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+
+class CommunityQuerySet(models.QuerySet):
+    def spokes(self) -> CommunityQuerySet:
+        return self.filter(kind=Community.Kind.SPOKE)
+
+    def for_list(self) -> CommunityQuerySet:
+        return self.select_related("policy_set")
+
+
+class Community(models.Model):
+    class Kind(models.TextChoices):
+        HUB = "hub", "Hub"
+        SPOKE = "spoke", "Spoke"
+
+    class Status(models.TextChoices):
+        FORMING = "forming", "Forming"
+        ACTIVE = "active", "Active"
+        SUNSET = "sunset", "Sunset"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    full_name = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SPOKE)
+    summary = models.TextField(blank=True, help_text="One or two sentences shown in lists.")
+    area = models.CharField(max_length=200, blank=True)
+    website = models.URLField(blank=True)
+    charter = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    status_note = models.TextField(
+        blank=True, help_text="Why the community has this status, with its source."
+    )
+    policy_set = models.ForeignKey(
+        "PolicySet",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="communities",
+        help_text="The policy set every member must meet.",
+    )
+    requires_interoperability = models.BooleanField(
+        default=False,
+        help_text="Onramp requires a recorded dependency with at least one active member.",
+    )
+    sources = models.JSONField(default=list, blank=True, help_text="URLs the facts come from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = CommunityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "communities"
+        indexes = [models.Index(fields=["status"], name="community_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("community-detail", kwargs={"slug": self.slug})
+
+
+class CommunityRole(models.Model):
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead"
+        CO_LEAD = "co_lead", "Co-lead"
+        REVIEWER = "reviewer", "Reviewer"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_roles"
+    )
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["community", "role", "user"]
+        constraints = [
+            # A user holds a given role in a community once.
+            models.UniqueConstraint(
+                fields=["user", "community", "role"], name="communityrole_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.community}"
+
+
+LEAD_ROLES = (CommunityRole.Role.LEAD, CommunityRole.Role.CO_LEAD)
+
+
+class GovernanceBody(models.Model):
+    community = models.OneToOneField(Community, on_delete=models.CASCADE, related_name="governance")
+    name = models.CharField(max_length=200)
+    quorum = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Fraction of seats that must vote for a decision to be valid.",
+    )
+    threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Fraction of votes cast (yes / (yes + no)) needed to approve.",
+    )
+    requires_vote = models.BooleanField(
+        default=False, help_text="Lifecycle approvals need a vote meeting quorum and threshold."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["community__name"]
+        verbose_name_plural = "governance bodies"
+        constraints = [
+            # Quorum and threshold are fractions.
+            models.CheckConstraint(
+                condition=Q(quorum__gte=0, quorum__lte=1, threshold__gte=0, threshold__lte=1),
+                name="governancebody_fractions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Seat(models.Model):
+    class Represents(models.TextChoices):
+        PRODUCT_TEAM = "product_team", "Member product team"
+        STAKEHOLDER = "stakeholder", "Stakeholder organisation"
+        LEAD = "lead", "Lead"
+
+    body = models.ForeignKey(GovernanceBody, on_delete=models.CASCADE, related_name="seats")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seats"
+    )
+    represents = models.CharField(max_length=16, choices=Represents.choices)
+    represents_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The product team or organisation the seat stands for.",
+    )
+    term_start = models.DateField(null=True, blank=True)
+    term_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["body", "id"]
+        constraints = [
+            # One seat per person on a body.
+            models.UniqueConstraint(fields=["body", "user"], name="seat_unique_user_per_body"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.body}"
+
+
+class Decision(models.Model):
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="decisions")
+    body = models.ForeignKey(
+        GovernanceBody, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    subject = models.CharField(max_length=300)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    rationale = models.TextField(blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["outcome"], name="decision_outcome_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Vote(models.Model):
+    class Choice(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        ABSTAIN = "abstain", "Abstain"
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="votes")
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
+    choice = models.CharField(max_length=8, choices=Choice.choices)
+    comment = models.TextField(blank=True)
+    cast_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cast_at"]
+        constraints = [
+            # One vote per seat per decision; changing a vote replaces the row.
+            models.UniqueConstraint(fields=["decision", "seat"], name="vote_one_per_seat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter}: {self.choice} on {self.decision}"
+
+
+class PolicySet(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    version = models.CharField(
+        max_length=32, help_text="The version in force; its policies are the ones that apply."
+    )
+    owner = models.ForeignKey(
+        Community,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_policy_sets",
+        help_text="The community that maintains the set; empty for the hub.",
+    )
+    base = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="extensions",
+        help_text="The set this one encompasses.",
+    )
+    description = models.TextField(blank=True)
+    adopted = models.CharField(max_length=32, blank=True)
+    sources = models.JSONField(default=list, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            # A set cannot encompass itself.
+            models.CheckConstraint(
+                condition=~Q(base=models.F("pk")), name="policyset_not_own_base"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("policyset-detail", kwargs={"slug": self.slug})
+
+    def own_policies(self) -> models.QuerySet[Policy]:
+        """The set's policies of the version in force."""
+        return self.policies.filter(version=self.version)
+
+    def effective_policies(self) -> list[Policy]:
+        """Own policies plus the base set's, minus those an own policy adapts.
+
+        Each returned policy carries ``inherited`` (True when it comes from the base set).
+        Own policies come first, mandatory before recommended, in code order.
+        """
+        own = list(self.own_policies().select_related("adapts"))
+        for policy in own:
+            policy.inherited = False
+        if self.base_id is None:
+            return own
+        adapted_codes = {p.adapts.code for p in own if p.adapts_id}
+        inherited = [p for p in self.base.effective_policies() if p.code not in adapted_codes]
+        for policy in inherited:
+            policy.inherited = True
+        return own + inherited
+
+
+class Policy(models.Model):
+    class Level(models.TextChoices):
+        MANDATORY = "mandatory", "Mandatory"
+        RECOMMENDED = "recommended", "Recommended"
+
+    policy_set = models.ForeignKey(PolicySet, on_delete=models.CASCADE, related_name="policies")
+    version = models.CharField(
+        max_length=32,
+        help_text="Version of the set this policy belongs to. Codes are not stable across "
+        "versions, so an assessment stays tied to the policy of the version it was made against.",
+    )
+    code = models.CharField(max_length=16)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(
+        blank=True, help_text="Our own summary; the source is authoritative."
+    )
+    level = models.CharField(max_length=12, choices=Level.choices, default=Level.MANDATORY)
+    source_url = models.URLField(blank=True)
+    adapts = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="adapted_by",
+        help_text="The base set's policy this one replaces in the effective list.",
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["policy_set", "position", "code"]
+        verbose_name_plural = "policies"
+        constraints = [
+            # A code names one policy within a version of a set.
+            models.UniqueConstraint(
+                fields=["policy_set", "version", "code"], name="policy_code_unique_in_set"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_set.slug} {self.code}: {self.title}"
+
+    @property
+    def is_mandatory(self) -> bool:
+        return self.level == self.Level.MANDATORY
