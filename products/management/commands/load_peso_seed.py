@@ -1,0 +1,47 @@
+"""``manage.py load_peso_seed``: load the real catalog shipped with the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from products.seed_loader import (
+    SEED_PATH,
+    SeedError,
+    catalog_totals,
+    is_unchanged,
+    load_seed,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the seeded PESO catalog (hub, spokes, policy sets, products, memberships, "
+        "dependencies, imported assessments). Idempotent: safe to run again."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--path",
+            type=Path,
+            default=None,
+            help=f"Seed file to load (default: {SEED_PATH.relative_to(SEED_PATH.parents[2])}).",
+        )
+
+    def handle(self, *args: Any, path: Path | None, **options: Any) -> None:
+        try:
+            counts = load_seed(path=path, stdout=self.stdout)
+        except SeedError as exc:
+            raise CommandError(str(exc)) from exc
+        for kind, outcomes in counts.items():
+            detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+            self.stdout.write(f"  {kind}: {detail}")
+        self.stdout.write("Catalog now holds:")
+        for label, n in catalog_totals().items():
+            self.stdout.write(f"  {label}: {n}")
+        if is_unchanged(counts):
+            self.stdout.write(self.style.SUCCESS("Seed already loaded: unchanged."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Seed loaded."))

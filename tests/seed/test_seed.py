@@ -1,0 +1,313 @@
+"""The seeded catalog: real facts land in the database, and loading is idempotent."""
+
+from __future__ import annotations
+
+import io
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.db.models import Model
+
+from products.models import Assessment, Dependency, Membership, Product
+from products.seed_loader import SEED_PATH, is_unchanged, load_seed
+from spokes.models import Community, GovernanceBody, Policy, PolicySet
+
+DROPPED_FROM_XSDK_1_1_0 = ("alquimia", "pflotran", "exago")
+
+
+@pytest.fixture(scope="module")
+def seed_data() -> dict:
+    return yaml.safe_load(SEED_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def seeded(db) -> dict:
+    return load_seed()
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows per model of the apps the seed writes, historical tables included."""
+    models: list[type[Model]] = [
+        *apps.get_app_config("products").get_models(),
+        *apps.get_app_config("spokes").get_models(),
+    ]
+    counts = {m._meta.label: m._default_manager.count() for m in models}
+    counts["products.Product.areas"] = Product.areas.through.objects.count()
+    return counts
+
+
+@pytest.mark.django_db
+def test_the_hub_and_six_spokes_are_seeded_with_their_names(seeded):
+    hub = Community.objects.get(kind=Community.Kind.HUB)
+    assert (hub.slug, hub.name, hub.policy_set.slug) == ("peso", "PESO", "e4s")
+    spokes = dict(Community.objects.spokes().values_list("slug", "name"))
+    assert spokes == {
+        "xsdk": "xSDK",
+        "dav": "Data & Visualization SDK (DAV)",
+        "s4pst": "S4PST",
+        "step": "STEP (Tools)",
+        "swas": "SWAS (Workflows)",
+        "sciml": "SciML",
+    }
+
+
+@pytest.mark.django_db
+def test_spoke_statuses_follow_the_sources(seeded):
+    status = dict(Community.objects.values_list("slug", "status"))
+    assert status == {
+        "peso": "active",
+        "xsdk": "active",
+        "dav": "active",
+        "s4pst": "active",
+        "step": "active",
+        "swas": "sunset",
+        "sciml": "forming",
+    }
+    swas = Community.objects.get(slug="swas")
+    assert "2025-10-07" in swas.status_note and "organization.yml" in swas.status_note
+    assert "unmanaged product community" in Community.objects.get(slug="sciml").status_note
+
+
+@pytest.mark.django_db
+def test_every_spoke_but_xsdk_is_held_to_the_e4s_policies(seeded):
+    sets = dict(Community.objects.values_list("slug", "policy_set__slug"))
+    assert sets.pop("xsdk") == "xsdk"
+    assert set(sets.values()) == {"e4s"}
+
+
+@pytest.mark.django_db
+def test_xsdk_requires_interoperability_and_has_a_council_without_seats(seeded):
+    xsdk = Community.objects.get(slug="xsdk")
+    assert xsdk.requires_interoperability
+    body = GovernanceBody.objects.get(community=xsdk)
+    assert not body.requires_vote
+    assert (float(body.quorum), float(body.threshold)) == (0.5, 0.5)
+    assert not body.seats.exists()
+    assert not Community.objects.exclude(slug="xsdk").filter(requires_interoperability=True)
+
+
+@pytest.mark.django_db
+def test_the_seed_creates_no_user_accounts(seeded):
+    from django.contrib.auth import get_user_model
+
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_e4s_set_holds_p1_to_p9_and_no_proposed_policy(seeded):
+    e4s = PolicySet.objects.get(slug="e4s")
+    assert (e4s.version, e4s.owner, e4s.base) == ("1.0", None, None)
+    codes = list(e4s.own_policies().values_list("code", flat=True))
+    assert codes == [f"P{n}" for n in range(1, 10)]
+
+
+@pytest.mark.django_db
+def test_xsdk_set_builds_on_e4s_and_inherits_p2_p5_p8(seeded):
+    xsdk = PolicySet.objects.get(slug="xsdk")
+    assert (xsdk.version, xsdk.owner.slug, xsdk.base.slug) == ("1.0.0", "xsdk", "e4s")
+    own = list(xsdk.own_policies().values_list("code", "level"))
+    assert [c for c, level in own if level == "mandatory"] == [f"M{n}" for n in range(1, 18)]
+    assert [c for c, level in own if level == "recommended"] == [f"R{n}" for n in range(1, 9)]
+
+    effective = {p.code: p for p in xsdk.effective_policies()}
+    inherited = {code for code, p in effective.items() if p.inherited}
+    assert inherited == {"P2", "P5", "P8"}
+    assert "P1" not in effective
+    assert Policy.objects.get(policy_set=xsdk, code="M1").adapts.code == "P1"
+
+
+@pytest.mark.django_db
+def test_all_87_products_are_seeded_under_their_spack_names(seeded):
+    assert Product.objects.count() == 87
+    for slug in ("petsc", "hypre", "superlu-dist"):
+        assert Product.objects.filter(slug=slug).exists()
+    superlu = Product.objects.get(slug="superlu-dist")
+    assert superlu.spack_package == "superlu-dist"
+    assert superlu.facts["spack_packages"] == ["superlu-dist", "superlu"]
+    # No Spack package: the slugified name.
+    assert Product.objects.get(name="chipStar").slug == "chipstar"
+    assert not Product.objects.exclude(contact_email="").exists()
+    assert not Product.maintainers.through.objects.exists()
+
+
+@pytest.mark.django_db
+def test_license_conflicts_are_kept_in_the_facts(seeded):
+    petsc = Product.objects.get(slug="petsc")
+    assert petsc.license == "BSD-3-Clause"
+    assert petsc.facts["license_source"] == "CASS catalog"
+    assert petsc.facts["license_conflict"] == ["xSDK compatibility doc M7 says 2-clause BSD"]
+    assert list(petsc.areas.values_list("name", flat=True)) == ["Math Libraries"]
+
+
+@pytest.mark.django_db
+def test_petsc_is_an_active_xsdk_member(seeded):
+    membership = Membership.objects.get(product__slug="petsc", community__slug="xsdk")
+    assert membership.state == Membership.State.ACTIVE
+    assert not membership.inferred
+    assert membership.joined_at is None  # unknown, not invented
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", DROPPED_FROM_XSDK_1_1_0)
+def test_products_dropped_from_xsdk_1_1_0_are_offramped_not_active(seeded, slug):
+    membership = Membership.objects.get(product__slug=slug, community__slug="xsdk")
+    assert membership.state == Membership.State.OFFRAMPED
+    assert membership.reason == "dropped from the xSDK 1.1.0 release"
+    assert "xsdk" in membership.source and "package.py" in membership.source
+    assert membership.left_at is None
+
+
+@pytest.mark.django_db
+def test_inferred_memberships_say_so_in_their_source(seeded):
+    inferred = Membership.objects.filter(inferred=True)
+    assert set(inferred.values_list("community__slug", flat=True)) == {"swas", "sciml"}
+    assert all("inferred" in m.source for m in inferred)
+    assert not Membership.objects.filter(community__slug__in=["swas", "sciml"], inferred=False)
+
+
+@pytest.mark.django_db
+def test_memberships_follow_the_spokes_each_product_lists(seeded, seed_data):
+    listed = sum(len(p["memberships"]) for p in seed_data["products"])
+    assert Membership.objects.count() == listed
+    assert Membership.objects.active().count() == listed - len(DROPPED_FROM_XSDK_1_1_0)
+
+
+def _independent_product_edges(seed_data: dict) -> set[tuple[str, str]]:
+    """Product pairs of the Spack edges, computed here without the loader's code."""
+    owner = {
+        package: product["slug"]
+        for product in seed_data["products"]
+        for package in product["facts"]["spack_packages"]
+    }
+    pairs = {(owner[e["from"]], owner[e["to"]]) for e in seed_data["dependencies"]}
+    return {(a, b) for a, b in pairs if a != b}
+
+
+@pytest.mark.django_db
+def test_one_dependency_per_product_edge(seeded, seed_data):
+    expected = _independent_product_edges(seed_data)
+    assert len(expected) == 181  # 184 Spack edges - 2 inside one product - 1 duplicate
+    stored = set(Dependency.objects.values_list("product__slug", "depends_on__slug"))
+    assert stored == expected
+    assert set(Dependency.objects.values_list("source", flat=True)) == {"spack"}
+
+
+@pytest.mark.django_db
+def test_edges_inside_one_product_are_skipped_and_duplicates_merged(seeded):
+    assert not Dependency.objects.filter(product__slug="flux-core", depends_on__slug="flux-core")
+    vtkm = Dependency.objects.get(product__slug="vtk-m", depends_on__slug="kokkos")
+    assert (vtkm.kind, vtkm.when) == ("optional", "+kokkos")
+    assert "viskores" in vtkm.note
+
+
+@pytest.mark.django_db
+def test_optional_edges_keep_their_condition_and_derived_notes(seeded):
+    edge = Dependency.objects.get(product__slug="slepc", depends_on__slug="petsc")
+    assert edge.kind == "optional" and edge.when.startswith("@main")
+    assert edge.note.startswith("Effectively required")
+    assert not Dependency.objects.filter(kind="required").exclude(when="").exists()
+
+
+@pytest.mark.django_db
+def test_assessments_come_only_from_filed_compatibility_documents(seeded, seed_data):
+    documents = [d for d in seed_data["compatibility_documents"] if d["product"]]
+    assert len(documents) == 27
+    expected = {
+        (d["product"], code): (row["status"], d["url"])
+        for d in documents
+        for code, row in d["statuses"].items()
+    }
+    stored = {
+        (a.product.slug, a.policy.code): (a.status, a.evidence_url)
+        for a in Assessment.objects.select_related("product", "policy")
+    }
+    assert stored == expected
+    assert set(Assessment.objects.values_list("source", flat=True)) == {"imported"}
+    assert set(Assessment.objects.values_list("policy__policy_set__slug", flat=True)) == {"xsdk"}
+    assert not Assessment.objects.filter(justification="").exists()
+
+
+@pytest.mark.django_db
+def test_an_assessment_says_how_the_document_filed_it(seeded):
+    amrex_r3 = Assessment.objects.get(product__slug="amrex", policy__code="R3")
+    assert amrex_r3.status == "none"
+    assert "numbering 0.6.x, as filed: 'No'" in amrex_r3.justification
+    amrex_m10 = Assessment.objects.get(product__slug="amrex", policy__code="M10")
+    assert "as filed under R1" in amrex_m10.justification
+
+
+@pytest.mark.django_db
+def test_documents_outside_the_catalog_are_skipped_and_reported():
+    out = StringIO()
+    counts = load_seed(stdout=out)
+    assert counts["compatibility_documents"] == {"imported": 27, "skipped": 2}
+    assert "blaspp" in out.getvalue() and "lapackpp" in out.getvalue()
+    assert not Product.objects.filter(slug__in=["blaspp", "lapackpp"]).exists()
+
+
+@pytest.mark.django_db
+def test_loading_twice_changes_nothing():
+    first = load_seed()
+    before = _row_counts()
+    stamps = dict(Product.objects.values_list("slug", "updated_at"))
+
+    second = load_seed()
+
+    assert not is_unchanged(first)
+    assert is_unchanged(second)
+    assert _row_counts() == before
+    assert dict(Product.objects.values_list("slug", "updated_at")) == stamps
+    assert Product.history.count() == 87  # one "created" row each, no more
+
+
+@pytest.mark.django_db
+def test_the_command_reports_unchanged_on_a_second_run():
+    call_command("load_peso_seed", stdout=StringIO())
+    out = StringIO()
+    call_command("load_peso_seed", stdout=out)
+    assert "unchanged" in out.getvalue()
+    assert "products: 87" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_reload_keeps_what_people_recorded_since(seeded):
+    reviewed = Assessment.objects.get(product__slug="petsc", policy__code="M1")
+    reviewed.status, reviewed.source = "partial", Assessment.Source.REVIEWER
+    reviewed.justification = "Reviewed by hand."
+    reviewed.save()
+    offramped = Membership.objects.get(product__slug="hypre", community__slug="xsdk")
+    offramped.state = Membership.State.OFFRAMPED
+    offramped.save()
+
+    counts = load_seed()
+
+    reviewed.refresh_from_db()
+    assert (reviewed.status, reviewed.source) == ("partial", "reviewer")
+    assert not Membership.objects.active().filter(product__slug="hypre", community__slug="xsdk")
+    assert counts["assessments"]["kept"] == 1 and counts["memberships"]["kept"] == 1
+
+
+@pytest.mark.django_db
+def test_the_loader_reads_only_the_seed_inside_the_project(monkeypatch):
+    base = Path(settings.BASE_DIR).resolve()
+    assert SEED_PATH.resolve().is_relative_to(base)
+    opened: list[Path] = []
+    real_open = io.open
+
+    def recording_open(file, *args, **kwargs):
+        if isinstance(file, (str, Path)):
+            opened.append(Path(file).resolve())
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", recording_open)
+    monkeypatch.setattr("builtins.open", recording_open)
+    load_seed()
+
+    assert SEED_PATH.resolve() in opened
+    assert all(path.is_relative_to(base) for path in opened)
+    assert not any("shared" in path.parts for path in opened)
