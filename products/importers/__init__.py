@@ -1,0 +1,1 @@
+"""Importers and exporters: the catalog format, Spack recipes, xSDK compatibility files."""

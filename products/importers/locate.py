@@ -1,0 +1,279 @@
+"""Parse YAML or JSON into plain dicts and lists that remember where each value came from.
+
+Validation errors must name the line and column of the offending value, so both parsers
+return :class:`LocDict` / :class:`LocList` (subclasses of dict and list) that carry the
+position of the container, of each key and of each value. A file the parser itself
+rejects raises :class:`ImportError_` with the parser's own line and column.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from json.decoder import scanstring
+
+import yaml
+
+from products.importers.errors import ImportError_
+
+Mark = tuple[int, int]  # 1-based line, column
+
+
+class LocDict(dict):
+    """A mapping with ``mark`` (its own position), ``key_marks`` and ``value_marks``."""
+
+    mark: Mark = (1, 1)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_marks: dict = {}
+        self.value_marks: dict = {}
+
+    def key_mark(self, key) -> Mark:
+        return self.key_marks.get(key, self.mark)
+
+    def value_mark(self, key) -> Mark:
+        return self.value_marks.get(key, self.key_mark(key))
+
+
+class LocList(list):
+    """A sequence with ``mark`` and ``item_marks`` (one per item)."""
+
+    mark: Mark = (1, 1)
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.item_marks: list[Mark] = []
+
+    def item_mark(self, index: int) -> Mark:
+        if 0 <= index < len(self.item_marks):
+            return self.item_marks[index]
+        return self.mark
+
+
+def _yaml_mark(node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader (libyaml when available); ``_convert`` builds LocDict/LocList from its
+    nodes, and a duplicate key is an error."""
+
+    filename = "<input>"
+
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
+
+
+def _convert(loader: _Loader, node, memo: dict):
+    """Node → LocDict/LocList/scalar. Faster than the generic constructor, and it keeps
+    marks; aliases share the converted object."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return node.value
+        return loader.construct_object(node)
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    line, column = _yaml_mark(node)
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != _MAP:
+            raise ImportError_(
+                f"unsupported YAML tag {node.tag}", file=loader.filename, line=line, column=column
+            )
+        loader.flatten_mapping(node)
+        result = LocDict()
+        result.mark = (line, column)
+        memo[id(node)] = result
+        for key_node, value_node in node.value:
+            key = _convert(loader, key_node, memo)
+            key_mark = _yaml_mark(key_node)
+            try:
+                hash(key)
+            except TypeError:
+                raise ImportError_(
+                    "a mapping key must be a plain value",
+                    file=loader.filename,
+                    line=key_mark[0],
+                    column=key_mark[1],
+                ) from None
+            if key in result:
+                raise ImportError_(
+                    f"duplicate key {key!r}",
+                    file=loader.filename,
+                    line=key_mark[0],
+                    column=key_mark[1],
+                )
+            result[key] = _convert(loader, value_node, memo)
+            result.key_marks[key] = key_mark
+            result.value_marks[key] = _yaml_mark(value_node)
+        return result
+    if node.tag != _SEQ:
+        raise ImportError_(
+            f"unsupported YAML tag {node.tag}", file=loader.filename, line=line, column=column
+        )
+    result = LocList()
+    result.mark = (line, column)
+    memo[id(node)] = result
+    for child in node.value:
+        result.append(_convert(loader, child, memo))
+        result.item_marks.append(_yaml_mark(child))
+    return result
+
+
+def parse_yaml(text: str, filename: str):
+    loader = _Loader(text)
+    loader.filename = filename
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _convert(loader, node, {})
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = (
+            "invalid YAML: " + " ".join(part for part in (exc.context, exc.problem) if part).strip()
+        )
+        raise ImportError_(
+            reason,
+            file=filename,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ImportError_(f"invalid YAML: {exc}", file=filename, line=1, column=1) from None
+    finally:
+        loader.dispose()
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+
+
+class _JsonWalker:
+    """Re-reads text that json.loads already accepted, recording positions.
+
+    json.loads runs first so that a malformed file gets the standard library's own message,
+    line and column; this walker then only has to handle valid JSON.
+    """
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.text = text
+        self.filename = filename
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def mark(self, index: int) -> Mark:
+        line = bisect.bisect_right(self.line_starts, index)
+        return (line, index - self.line_starts[line - 1] + 1)
+
+    def skip(self, index: int) -> int:
+        return _WS.match(self.text, index).end()
+
+    def value(self, index: int):
+        text = self.text
+        char = text[index]
+        if char == "{":
+            return self.obj(index)
+        if char == "[":
+            return self.array(index)
+        if char == '"':
+            return scanstring(text, index + 1)
+        if text.startswith("true", index):
+            return True, index + 4
+        if text.startswith("false", index):
+            return False, index + 5
+        if text.startswith("null", index):
+            return None, index + 4
+        match = _NUMBER.match(text, index)
+        if match:
+            if match.group(1) or match.group(2):
+                return float(match.group()), match.end()
+            return int(match.group()), match.end()
+        for name, value in (("NaN", float("nan")), ("Infinity", float("inf"))):
+            if text.startswith(name, index):
+                return value, index + len(name)
+        if text.startswith("-Infinity", index):
+            return float("-inf"), index + 9
+        line, column = self.mark(index)
+        raise ImportError_("invalid JSON value", file=self.filename, line=line, column=column)
+
+    def obj(self, index: int):
+        result = LocDict()
+        result.mark = self.mark(index)
+        index = self.skip(index + 1)
+        if self.text[index] == "}":
+            return result, index + 1
+        while True:
+            key_mark = self.mark(index)
+            key, index = scanstring(self.text, index + 1)
+            if key in result:
+                raise ImportError_(
+                    f"duplicate key {key!r}",
+                    file=self.filename,
+                    line=key_mark[0],
+                    column=key_mark[1],
+                )
+            index = self.skip(index)
+            index = self.skip(index + 1)  # the colon
+            value_mark = self.mark(index)
+            value, index = self.value(index)
+            result[key] = value
+            result.key_marks[key] = key_mark
+            result.value_marks[key] = value_mark
+            index = self.skip(index)
+            if self.text[index] == "}":
+                return result, index + 1
+            index = self.skip(index + 1)  # the comma
+
+    def array(self, index: int):
+        result = LocList()
+        result.mark = self.mark(index)
+        index = self.skip(index + 1)
+        if self.text[index] == "]":
+            return result, index + 1
+        while True:
+            result.item_marks.append(self.mark(index))
+            value, index = self.value(index)
+            result.append(value)
+            index = self.skip(index)
+            if self.text[index] == "]":
+                return result, index + 1
+            index = self.skip(index + 1)
+
+
+def parse_json(text: str, filename: str):
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportError_(
+            f"invalid JSON: {exc.msg}", file=filename, line=exc.lineno, column=exc.colno
+        ) from None
+    walker = _JsonWalker(text, filename)
+    value, _ = walker.value(walker.skip(0))
+    return value
+
+
+def detect_format(filename: str, text: str) -> str:
+    """'json' or 'yaml', from the file name, else from the first character."""
+    lower = filename.lower()
+    if lower.endswith(".json"):
+        return "json"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+
+
+def parse(text: str, filename: str, fmt: str | None = None):
+    """Parse ``text`` (YAML or JSON) into LocDict/LocList values."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    fmt = fmt or detect_format(filename, text)
+    if fmt == "json":
+        return parse_json(text, filename)
+    return parse_yaml(text, filename)
