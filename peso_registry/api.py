@@ -1,5 +1,8 @@
 """The API router (api/v1/). Each app's api module adds its viewsets in `register`."""
 
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
 from rest_framework.routers import DefaultRouter
 
 from products import api as products_api
@@ -9,3 +12,8 @@ from spokes import api as spokes_api
 router = DefaultRouter()
 for module in (spokes_api, products_api, lifecycle_api, imports_api):
     module.register(router)
+
+
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Any other address under api/: a JSON 404, like the API's own."""
+    return JsonResponse({"detail": "No API endpoint at this address."}, status=404)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
@@ -34,6 +35,9 @@ def api_exception_handler(exc, context):
             exc = exceptions.ValidationError({"detail": exc.messages})
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, IntegrityError):
+        # A concurrent write got there first (e.g. the same slug registered twice at once).
+        exc = Conflict("The change conflicts with another one made at the same time; retry.")
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -212,23 +212,43 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+        "peso_registry.renderers.CSVRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": API_ANON_RATE},
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "peso_registry.schema.AutoSchema",
     "EXCEPTION_HANDLER": "peso_registry.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PESO Registry API",
     "DESCRIPTION": "Catalog of the DOE scientific-software ecosystem: spokes, products, "
-    "policies, compliance and the onramp/offramp lifecycle.",
+    "policies, compliance and the onramp/offramp lifecycle.\n\n"
+    "* **Auth**: a browser session (unsafe methods need the CSRF token) or "
+    "`Authorization: Token <key>` (tokens are created and revoked on the account page, "
+    "`/account/`). Reads are open to everyone; anonymous clients are throttled.\n"
+    "* **Pagination**: `page` and `page_size` (default 50, at most 500: a larger value is "
+    "capped to 500); responses carry `count`, `next`, `previous`, `results`.\n"
+    "* **Formats**: JSON by default; `?format=csv` on list endpoints (a header row, one "
+    "row per item; nested lists joined with `;`).\n"
+    "* **Conditional requests**: detail responses carry an `ETag`; send it back as "
+    "`If-Match` on PATCH to get 412 instead of overwriting someone else's change.\n"
+    '* **Errors**: JSON, `{"detail": ...}` or field-level `{"field": [messages]}` '
+    "(400).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CommunityStatusEnum": "spokes.models.Community.Status",
+        "CommunityKindEnum": "spokes.models.Community.Kind",
+        "AssessmentStatusEnum": "products.models.Assessment.Status",
+        "RequestKindEnum": "products.models.LifecycleRequest.Kind",
+        "ComplianceStatusEnum": ["compliant", "partial", "noncompliant", "unknown"],
+        "PolicyComplianceStatusEnum": ["full", "partial", "none", "na", "unknown"],
+    },
 }
 
 LOGGING = {

@@ -1,11 +1,11 @@
 """URL map: pages, the API router at api/v1/, the schema and its docs, admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from peso_registry import views
-from peso_registry.api import router
+from peso_registry.api import not_found, router
 from products import lifecycle_views
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", not_found, name="api-not-found"),
     path("", include("accounts.urls")),
     path("", include("spokes.urls")),
     path("", include("products.urls")),

@@ -2,30 +2,51 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import connection
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from products.models import Event, Product
-from spokes.models import Community
+from products.catalog import compliance_statuses
+from products.compliance import Status
+from products.models import Event, Membership, Product
+from spokes.models import Community, PolicySet
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    communities = Community.objects.for_list().annotate(
-        member_count=Count("memberships", filter=Q(memberships__state="active"))
-    )
-    products = Product.objects.for_list().order_by("name")
-    events = Event.objects.for_list()[:10]
+    """The hub and its spokes: members, share of compliant members, latest events."""
+    communities = list(Community.objects.for_list().order_by("name"))
+    members = list(Membership.objects.active().values_list("community_id", "product_id"))
+    by_community: dict[int, list[int]] = defaultdict(list)
+    for community_id, product_id in members:
+        by_community[community_id].append(product_id)
+    # Compliance of every member against its community's set, in SQL (no assessment rows
+    # are loaded): a fixed number of queries however large the catalog.
+    sets = list({c.policy_set_id: c.policy_set for c in communities if c.policy_set_id}.values())
+    statuses = compliance_statuses(sorted({pk for _, pk in members}), sets)
+    for c in communities:
+        ids = by_community[c.pk]
+        c.member_count = len(ids)
+        c.compliant_count = sum(
+            1 for pk in ids if statuses.get((pk, c.policy_set_id)) == Status.COMPLIANT
+        )
+        c.compliant_pct = round(100 * c.compliant_count / c.member_count) if c.member_count else 0
+    spokes = [c for c in communities if c.kind == Community.Kind.SPOKE]
     return render(
         request,
         "home.html",
         {
             "hub": [c for c in communities if c.kind == Community.Kind.HUB],
-            "spokes": [c for c in communities if c.kind == Community.Kind.SPOKE],
-            "products": products,
-            "events": events,
+            "spokes": spokes,
+            "totals": {
+                "products": Product.objects.count(),
+                "spokes": len(spokes),
+                "memberships": len(members),
+                "policy_sets": PolicySet.objects.count(),
+            },
+            "events": Event.objects.for_list()[:10],
         },
     )
 

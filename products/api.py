@@ -1,9 +1,232 @@
-"""API viewsets (registered on the api/v1/ router by `register`)."""
+"""API viewsets for products, their compliance, assessments and events (DESIGN §6).
+
+Registered on the api/v1/ router by `register`. Writes go through products.services;
+permissions are in products.permissions; filters in products.filters.
+"""
 
 from __future__ import annotations
 
+import re
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+
+from peso_registry.conditional import ConditionalMixin, check_if_match, with_etag
+from products import services
+from products.filters import AssessmentFilter, EventFilter, ProductFilter
+from products.models import Assessment, Dependency, Event, Membership, Product
+from products.permissions import CanAssess, CanEditProduct, ReadOnly
+from products.serializers import (
+    AssessmentPatchSerializer,
+    AssessmentSerializer,
+    AssessmentWriteSerializer,
+    EventSerializer,
+    ProductComplianceSerializer,
+    ProductSerializer,
+    ProductWriteSerializer,
+    bulk_compliance,
+)
+from spokes import access
+from spokes.models import PolicySet
+
+SLUG_RE = "[-a-zA-Z0-9_]+"
+WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: stale If-Match."
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List products", description="Filterable, sortable, paginated."),
+    retrieve=extend_schema(
+        summary="A product",
+        description="Embeds memberships, dependencies, dependents and a compliance summary "
+        "per policy set. The response carries an ETag; send it back as If-Match on PATCH.",
+    ),
+    create=extend_schema(
+        summary="Register a product",
+        description="Any signed-in user; the creator becomes a maintainer. " + WRITE_ERRORS,
+        request=ProductWriteSerializer,
+        responses={201: ProductSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a product",
+        description="Maintainers and hub admins. `dependencies` replaces the manual "
+        "dependencies (Spack and imported ones stay). " + WRITE_ERRORS,
+        request=ProductWriteSerializer,
+        responses={200: ProductSerializer},
+    ),
+)
+class ProductViewSet(
+    ConditionalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_RE
+    query_param_actions = ("compliance",)
+    serializer_class = ProductSerializer
+    write_serializer_class = ProductWriteSerializer
+    filterset_class = ProductFilter
+    permission_classes = [ReadOnly | CanEditProduct]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Product.objects.order_by("name", "pk").prefetch_related(
+            "areas",
+            "maintainers",
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("community__policy_set", "successor"),
+            ),
+            Prefetch("dependencies", queryset=Dependency.objects.select_related("depends_on")),
+            Prefetch("dependents", queryset=Dependency.objects.select_related("product")),
+        )
+
+    def perform_post(self, data: dict) -> Product:
+        return services.create_product(by=self.request.user, **data)
+
+    def perform_patch(self, instance: Product, data: dict) -> None:
+        services.update_product(product=instance, by=self.request.user, **data)
+
+    @extend_schema(
+        summary="Compliance of a product against a policy set",
+        description="One item per effective policy of the set (inherited ones marked), "
+        "with the product's assessment or `unknown`. 400 when `policy_set` is missing or "
+        "unknown; 404 for an unknown product.",
+        parameters=[
+            OpenApiParameter(
+                "policy_set",
+                OpenApiTypes.STR,
+                required=True,
+                description="Policy set slug (e.g. xsdk).",
+            )
+        ],
+        responses={200: ProductComplianceSerializer},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def compliance(self, request, slug=None):
+        product = get_object_or_404(Product, slug=slug)
+        set_slug = request.query_params.get("policy_set", "").strip()
+        if not set_slug:
+            raise ValidationError({"policy_set": ["This query parameter is required."]})
+        policy_set = None
+        if re.fullmatch(SLUG_RE, set_slug):
+            policy_set = PolicySet.objects.filter(slug=set_slug).first()
+        if policy_set is None:
+            raise ValidationError({"policy_set": [f"No policy set {set_slug!r}."]})
+        summary = bulk_compliance([product], [policy_set])[product.pk][policy_set.slug]
+        data = ProductComplianceSerializer(
+            {
+                "product": product.slug,
+                "policy_set": policy_set.slug,
+                "version": policy_set.version,
+                "summary": summary.as_dict(),
+                "policies": summary.items,
+            }
+        ).data
+        return with_etag(request, Response(data))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List assessments"),
+    retrieve=extend_schema(summary="An assessment", description="Carries an ETag."),
+    create=extend_schema(
+        summary="Assess a product against a policy (upsert)",
+        description="Creates or replaces the assessment of (`product`, `policy`): 201 when "
+        "created, 200 when replaced. `policy` is the code of an effective policy of "
+        "`policy_set`. `justification` is required for `partial` and `na`. Maintainers, "
+        "leads of a community the product belongs to, hub admins. If-Match (when sent) "
+        "must match the existing assessment. " + WRITE_ERRORS,
+        request=AssessmentWriteSerializer,
+        responses={200: AssessmentSerializer, 201: AssessmentSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change an assessment",
+        description=WRITE_ERRORS,
+        request=AssessmentPatchSerializer,
+        responses={200: AssessmentSerializer},
+    ),
+)
+class AssessmentViewSet(
+    ConditionalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_value_regex = "[0-9]+"
+    serializer_class = AssessmentSerializer
+    write_serializer_class = AssessmentPatchSerializer
+    filterset_class = AssessmentFilter
+    permission_classes = [ReadOnly | CanAssess]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Assessment.objects.select_related(
+            "product", "policy__policy_set", "assessed_by"
+        ).order_by("product__name", "policy__policy_set__slug", "policy__position", "pk")
+
+    def create(self, request, *args, **kwargs):
+        serializer = AssessmentWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        product = Product.objects.filter(slug=data.pop("product")).first()
+        if product is None:
+            raise ValidationError({"product": ["No such product."]})
+        if not access.can_assess(request.user, product):
+            raise PermissionDenied(
+                "Only the product's maintainers, leads of its communities or a hub admin "
+                "may assess it."
+            )
+        policy_set = PolicySet.objects.filter(slug=data.pop("policy_set")).first()
+        if policy_set is None:
+            raise ValidationError({"policy_set": ["No such policy set."]})
+        code = data.pop("policy")
+        policy = next((p for p in policy_set.effective_policies() if p.code == code), None)
+        if policy is None:
+            raise ValidationError(
+                {"policy": [f"{policy_set.slug} {policy_set.version} has no policy {code!r}."]}
+            )
+        with transaction.atomic():
+            existing = (
+                self.get_queryset()
+                .select_for_update(of=("self",))
+                .filter(product=product, policy=policy)
+                .first()
+            )
+            if request.headers.get("If-Match"):
+                check_if_match(request, self.represent(existing) if existing else None)
+            assessment, created = services.upsert_assessment(
+                product=product, policy=policy, by=request.user, **data
+            )
+        return self.respond(assessment, status=201 if created else 200)
+
+    def perform_patch(self, instance: Assessment, data: dict) -> None:
+        services.update_assessment(assessment=instance, by=self.request.user, **data)
+
+
+class EventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The append-only event log, newest first."""
+
+    lookup_value_regex = "[0-9]+"
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+    queryset = Event.objects.for_list().order_by("-created_at", "-id")
 
 
 def register(router: DefaultRouter) -> None:
     """Add this module's viewsets to the router."""
+    router.register("products", ProductViewSet, basename="api-product")
+    router.register("assessments", AssessmentViewSet, basename="api-assessment")
+    router.register("events", EventViewSet, basename="api-event")

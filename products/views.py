@@ -1,18 +1,261 @@
-"""HTML pages for products and lifecycle requests."""
+"""HTML pages for products: catalog, product page, badge, and the editing forms."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from urllib.parse import urlencode
 
-from products.models import Product
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from products import catalog as catalog_data
+from products.badge import etag_for, render_badge
+from products.compliance import summaries_by_set, summarize
+from products.filters import EventFilter, ProductFilter
+from products.forms import AssessmentFormSet, DependencyFormSet, EventFilterForm, ProductForm
+from products.models import Assessment, Dependency, Event, Membership, Product
+from spokes import access
+from spokes.models import Community, PolicySet
+
+PAGE_SIZE = 25
+
+
+# --- Catalog --------------------------------------------------------------------------
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
-    products = Product.objects.for_list()
-    return render(request, "products/catalog.html", {"products": products})
+    filterset = ProductFilter(request.GET, queryset=Product.objects.for_list())
+    products = filterset.qs if filterset.is_valid() else Product.objects.none()
+    if not request.GET.get("ordering") and not request.GET.get("q"):
+        products = products.order_by("name", "pk")
+    export = request.GET.get("export")
+    if export in ("csv", "json"):
+        return catalog_data.export(products, export)
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    catalog_data.attach_compliance(rows)
+    return render(
+        request,
+        "products/catalog.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "rows": rows,
+            "facets": catalog_data.facets(filterset, request.GET),
+            "sort_choices": catalog_data.SORT_CHOICES,
+            "active_filters": catalog_data.active_filters(request.GET),
+        },
+    )
+
+
+# --- Product page ---------------------------------------------------------------------
+
+
+def _default_policy_set(product: Product, memberships=None) -> PolicySet | None:
+    """The set of its first active membership's community (by community name), else the
+    E4S set."""
+    rows = memberships if memberships is not None else product.memberships.all()
+    for m in sorted(rows, key=lambda m: (m.community.name, m.pk)):
+        if m.state == Membership.State.ACTIVE and m.community.policy_set_id:
+            return m.community.policy_set
+    return PolicySet.objects.filter(slug="e4s").first()
 
 
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    product = get_object_or_404(Product.objects.for_list(), slug=slug)
-    return render(request, "products/product_detail.html", {"product": product})
+    product = get_object_or_404(Product.objects.prefetch_related("areas", "maintainers"), slug=slug)
+    memberships = list(
+        product.memberships.select_related("community__policy_set", "successor").order_by(
+            "-state", "community__name", "-joined_at"
+        )
+    )
+    sets: dict[int, PolicySet] = {}
+    for m in memberships:
+        if m.community.policy_set_id:
+            sets.setdefault(m.community.policy_set_id, m.community.policy_set)
+    if not sets:
+        e4s = PolicySet.objects.filter(slug="e4s").first()
+        if e4s:
+            sets[e4s.pk] = e4s
+    compliance = summaries_by_set([product], sets.values())[product.pk]
+    # The page's own <img> carries a version so a maintainer sees a fresh badge at once,
+    # while embedders get the cacheable plain URL.
+    default_set = _default_policy_set(product, memberships)
+    badge_summary = None
+    if default_set is not None:
+        badge_summary = compliance.get(default_set.slug) or summarize(product, default_set)
+    badge_version = etag_for(render_badge(badge_summary)).strip('"')[:12]
+    user = request.user
+    can_edit = access.can_edit_product(user, product)
+    badge_url = request.build_absolute_uri(reverse("product-badge", kwargs={"slug": slug}))
+    return render(
+        request,
+        "products/product_detail.html",
+        {
+            "product": product,
+            "memberships": memberships,
+            "compliance": list(compliance.values()),
+            "dependencies": product.dependencies.select_related("depends_on").order_by(
+                "depends_on__name"
+            ),
+            "dependents": product.dependents.select_related("product").order_by("product__name"),
+            "events": Event.objects.for_list().filter(product=product)[:10],
+            "can_edit": can_edit,
+            "can_assess": can_edit or access.can_assess(user, product),
+            "can_request": can_edit or bool(access.lead_community_ids(user)),
+            "badge_url": badge_url,
+            "badge_version": badge_version,
+            "page_url": request.build_absolute_uri(product.get_absolute_url()),
+        },
+    )
+
+
+@require_GET
+def badge(request: HttpRequest, slug: str) -> HttpResponse:
+    product = get_object_or_404(
+        Product.objects.prefetch_related("memberships__community__policy_set"), slug=slug
+    )
+    wanted = request.GET.get("policy_set")
+    if wanted:
+        policy_set = PolicySet.objects.filter(slug=wanted).select_related("base").first()
+        if policy_set is None:
+            raise Http404("No such policy set")
+    else:
+        policy_set = _default_policy_set(product)
+    svg = render_badge(summarize(product, policy_set) if policy_set else None)
+    etag = etag_for(svg)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=300"
+    # Embedded on other sites' READMEs: the SVG itself carries no script.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+# --- Editing --------------------------------------------------------------------------
+
+
+def _get_product_for_editor(request: HttpRequest, slug: str, *, assess: bool = False) -> Product:
+    product = get_object_or_404(Product.objects.prefetch_related("areas"), slug=slug)
+    allowed = (
+        access.can_assess(request.user, product)
+        if assess
+        else access.can_edit_product(request.user, product)
+    )
+    if not allowed:
+        raise PermissionDenied("You may not edit this product.")
+    return product
+
+
+@login_required
+def product_new(request: HttpRequest) -> HttpResponse:
+    if not access.can_create_product(request.user):
+        raise PermissionDenied
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        product = form.save(by=request.user)
+        return redirect(product)
+    return render(request, "products/product_form.html", {"form": form, "product": None})
+
+
+@login_required
+def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    product = _get_product_for_editor(request, slug)
+    form = ProductForm(request.POST or None, instance=product)
+    if request.method == "POST" and form.is_valid():
+        form.save(by=request.user)
+        return redirect(product)
+    return render(request, "products/product_form.html", {"form": form, "product": product})
+
+
+@login_required
+def product_dependencies(request: HttpRequest, slug: str) -> HttpResponse:
+    product = _get_product_for_editor(request, slug)
+    deps = list(product.dependencies.select_related("depends_on").order_by("depends_on__name"))
+    manual = [d for d in deps if d.source == Dependency.Source.MANUAL]
+    initial = [{"depends_on": d.depends_on.slug, "kind": d.kind, "when": d.when} for d in manual]
+    formset = DependencyFormSet(
+        request.POST or None, product=product, initial=initial, prefix="deps"
+    )
+    if request.method == "POST" and formset.is_valid():
+        formset.save(by=request.user)
+        return redirect(product)
+    fixed = [d for d in deps if d.source != Dependency.Source.MANUAL]
+    return render(
+        request,
+        "products/dependencies_form.html",
+        {"product": product, "formset": formset, "fixed": fixed},
+    )
+
+
+@login_required
+def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
+    product = _get_product_for_editor(request, slug, assess=True)
+    wanted = request.GET.get("policy_set")
+    policy_set = (
+        get_object_or_404(PolicySet, slug=wanted) if wanted else _default_policy_set(product)
+    )
+    if policy_set is None:
+        raise Http404("No policy set to assess against")
+    policies = policy_set.effective_policies()
+    existing = {
+        a.policy_id: a
+        for a in Assessment.objects.filter(product=product, policy__in=[p.pk for p in policies])
+    }
+    formset = AssessmentFormSet(
+        request.POST or None,
+        product=product,
+        policy_set=policy_set,
+        policies=policies,
+        existing=existing,
+        prefix="a",
+    )
+    if request.method == "POST" and formset.is_valid():
+        formset.save(by=request.user)
+        return redirect(f"{product.get_absolute_url()}#compliance-{policy_set.slug}")
+    other_sets = PolicySet.objects.exclude(pk=policy_set.pk).order_by("slug")
+    return render(
+        request,
+        "products/assessments_form.html",
+        {
+            "product": product,
+            "policy_set": policy_set,
+            "formset": formset,
+            "rows": list(zip(formset.forms, policies, strict=False)),
+            "other_sets": other_sets,
+        },
+    )
+
+
+# --- Events ---------------------------------------------------------------------------
+
+
+def event_list(request: HttpRequest) -> HttpResponse:
+    filterset = EventFilter(request.GET, queryset=Event.objects.for_list())
+    events = filterset.qs if filterset.is_valid() else Event.objects.none()
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    verbs = (
+        Event.objects.order_by("verb").values_list("verb", flat=True).distinct()
+    )  # small: a few dozen verbs
+    form = EventFilterForm(
+        request.GET or None,
+        verbs=list(verbs),
+        communities=Community.objects.order_by("name").only("slug", "name"),
+    )
+    feed_params = {k: request.GET[k] for k in ("community", "product") if request.GET.get(k)}
+    return render(
+        request,
+        "products/event_list.html",
+        {
+            "page": page,
+            "events": page.object_list,
+            "form": form,
+            "feed_query": urlencode(feed_params),
+        },
+    )

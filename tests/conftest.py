@@ -118,6 +118,12 @@ def make_body(community: Community, *, seats=(), **overrides) -> GovernanceBody:
     return body
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Personas are created per test; the production hasher would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- The standard little world -------------------------------------------------------
 
 

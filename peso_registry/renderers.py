@@ -1,0 +1,75 @@
+"""`?format=csv`: a header row and one row per item.
+
+Nested objects become dotted columns (`compliance.xsdk.status`); lists of plain values are
+joined with `;`; lists of objects become `key=value,key=value` items joined with `;`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rest_framework.renderers import BaseRenderer
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(_item(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def _item(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={_cell(v)}" for k, v in value.items() if not isinstance(v, list))
+    return _cell(value)
+
+
+def _flatten(row: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and key != "data":
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = _cell(value)
+    return out
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            rows = data["results"]
+        elif isinstance(data, list):
+            rows = data
+        else:
+            rows = [data]
+        flat = [_flatten(r) if isinstance(r, dict) else {"value": _cell(r)} for r in rows]
+        header: list[str] = []
+        for row in flat:
+            for key in row:
+                if key not in header:
+                    header.append(key)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(flat)
+        response = renderer_context.get("response") if renderer_context else None
+        view = renderer_context.get("view") if renderer_context else None
+        if response is not None and view is not None and response.status_code < 400:
+            name = getattr(view, "basename", None) or "export"
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return buffer.getvalue().encode(self.charset)

@@ -1,0 +1,406 @@
+"""The catalog page's read side: facet counts, per-row compliance, CSV/JSON export.
+
+Facet counts follow the usual faceted-search rule: each facet counts over the products
+matching every *other* active filter (so choosing a licence still shows how many products
+each other licence would give). Each facet is one aggregate query, whatever the number
+of products or facet values; the filtering itself is ``products.filters.ProductFilter``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpResponse, QueryDict
+
+from products.compliance import Status
+from products.filters import (
+    MEMBERSHIP_STATES,
+    ProductFilter,
+    _membership_state_q,
+    compliance_q,
+    mandatory_policy_ids,
+    search_products,
+)
+from products.models import Assessment, Membership, Product
+from spokes.models import Community, PolicySet
+
+SORT_CHOICES = [
+    ("", "Relevance / name"),
+    ("name", "Name (A to Z)"),
+    ("-name", "Name (Z to A)"),
+    ("-updated_at", "Recently updated"),
+    ("-created_at", "Recently registered"),
+    ("license", "License"),
+]
+FACET_KEYS = ("community", "membership_state", "compliance", "license", "area")
+FACET_LABELS = {
+    "community": "Spoke",
+    "membership_state": "Membership",
+    "compliance": "Compliance",
+    "license": "License",
+    "area": "Area",
+}
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    key: str
+    label: str
+    values: list[FacetValue]
+
+
+class _Bases:
+    """The products matching every active filter but one, for each facet.
+
+    Reuses the page's validated ProductFilter (one validation, one community lookup) and
+    applies its filters itself, leaving one out; the compliance conditions are built once
+    per community (they cost queries of their own).
+    """
+
+    def __init__(self, filterset: ProductFilter):
+        self.filterset = filterset
+        self.data = dict(filterset.form.cleaned_data)
+        self._conditions: dict[int | None, dict[str, Q]] = {}
+
+    def conditions(self, community: Community | None) -> dict[str, Q]:
+        key = community.pk if community else None
+        if key not in self._conditions:
+            self._conditions[key] = _compliance_conditions(community)
+        return self._conditions[key]
+
+    def without(self, facet: str) -> QuerySet[Product]:
+        data = {k: v for k, v in self.data.items() if k not in (facet, "ordering", "q")}
+        qs = Product.objects.all()
+        if self.data.get("q") and facet != "q":
+            qs = search_products(qs, self.data["q"])
+        form = self.filterset.form
+        saved, form.cleaned_data = form.cleaned_data, data  # the method filters read it
+        try:
+            for name, value in data.items():
+                if value in (None, ""):
+                    continue
+                if name == "compliance":
+                    qs = qs.filter(self.conditions(data.get("community"))[value])
+                else:
+                    qs = self.filterset.filters[name].filter(qs, value)
+        finally:
+            form.cleaned_data = saved
+        return qs.order_by()
+
+
+def _ids(qs: QuerySet[Product]):
+    return qs.values("pk")
+
+
+def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
+    """Every facet with its counts (a fixed number of queries)."""
+    if not filterset.is_valid():
+        return []
+    bases = _Bases(filterset)
+    out = []
+    current = {k: params.get(k, "") for k in FACET_KEYS}
+
+    # Spokes: products with a membership (any state) in each community.
+    qs = bases.without("community")
+    memberships = Membership.objects.filter(product__in=_ids(qs))
+    if bases.data.get("membership_state"):
+        # With a state chosen, a community counts the products in that state there.
+        memberships = memberships.filter(_membership_state_q(bases.data["membership_state"]))
+    rows = (
+        memberships.values("community__slug", "community__name")
+        .annotate(n=Count("product", distinct=True))
+        .order_by("community__name")
+    )
+    out.append(
+        Facet(
+            "community",
+            FACET_LABELS["community"],
+            [
+                FacetValue(
+                    r["community__slug"],
+                    r["community__name"],
+                    r["n"],
+                    r["community__slug"] == current["community"],
+                )
+                for r in rows
+            ],
+        )
+    )
+
+    # Membership state (within the chosen community, as the filter reads it).
+    qs = bases.without("membership_state")
+    community = bases.data.get("community")
+    aggregates = {}
+    for value, _label in MEMBERSHIP_STATES:
+        rows_q = Membership.objects.filter(_membership_state_q(value))
+        if community is not None:
+            rows_q = rows_q.filter(community=community)
+        aggregates[value] = Count("pk", filter=Q(pk__in=rows_q.values("product_id")))
+    counts = qs.aggregate(**aggregates)
+    out.append(
+        Facet(
+            "membership_state",
+            FACET_LABELS["membership_state"],
+            [
+                FacetValue(v, label.split(" (")[0], counts[v], v == current["membership_state"])
+                for v, label in MEMBERSHIP_STATES
+            ],
+        )
+    )
+
+    # Compliance: the same conditions ProductFilter.filter_compliance applies.
+    qs = bases.without("compliance")
+    community = bases.data.get("community")
+    conditions = bases.conditions(community)
+    counts = qs.aggregate(**{s: Count("pk", filter=c) for s, c in conditions.items()})
+    out.append(
+        Facet(
+            "compliance",
+            FACET_LABELS["compliance"]
+            + (f" ({community.policy_set.slug})" if community and community.policy_set else ""),
+            [FacetValue(s, s, counts[s], s == current["compliance"]) for s in Status.ALL],
+        )
+    )
+
+    # License.
+    qs = bases.without("license")
+    rows = (
+        qs.exclude(license="").values("license").annotate(n=Count("pk")).order_by("-n", "license")
+    )
+    out.append(
+        Facet(
+            "license",
+            FACET_LABELS["license"],
+            [
+                FacetValue(
+                    r["license"],
+                    r["license"],
+                    r["n"],
+                    r["license"].lower() == current["license"].lower(),
+                )
+                for r in rows[:30]
+            ],
+        )
+    )
+
+    # Area.
+    qs = bases.without("area")
+    rows = (
+        Product.areas.through.objects.filter(product_id__in=_ids(qs))
+        .values("area__slug", "area__name")
+        .annotate(n=Count("product_id", distinct=True))
+        .order_by("-n", "area__name")
+    )
+    out.append(
+        Facet(
+            "area",
+            FACET_LABELS["area"],
+            [
+                FacetValue(
+                    r["area__slug"],
+                    r["area__name"],
+                    r["n"],
+                    current["area"].lower() in (r["area__slug"].lower(), r["area__name"].lower()),
+                )
+                for r in rows[:40]
+            ],
+        )
+    )
+    return out
+
+
+def _compliance_conditions(community: Community | None) -> dict[str, Q]:
+    """{status: condition on Product} mirroring ProductFilter.filter_compliance."""
+    never = Q(pk__in=[])
+    if community is not None:
+        if community.policy_set_id is None:
+            return {s: never for s in Status.ALL}
+        mandatory = mandatory_policy_ids([community.policy_set])[community.policy_set_id]
+        return {s: compliance_q(s, mandatory) for s in Status.ALL}
+    sets = list(
+        PolicySet.objects.filter(communities__memberships__state=Membership.State.ACTIVE).distinct()
+    )
+    mandatory = mandatory_policy_ids(sets)
+    out = {}
+    for status in Status.ALL:
+        condition = never
+        for policy_set in sets:
+            members = Membership.objects.filter(
+                state=Membership.State.ACTIVE, community__policy_set=policy_set
+            ).values("product_id")
+            condition |= Q(pk__in=members) & compliance_q(status, mandatory[policy_set.pk])
+        out[status] = condition
+    return out
+
+
+def active_filters(params: QueryDict) -> list[tuple[str, str, str]]:
+    """(key, label, value) of every filter in use, for the "remove filter" links."""
+    out = []
+    if params.get("q"):
+        out.append(("q", "Search", params["q"]))
+    for key in FACET_KEYS:
+        if params.get(key):
+            out.append((key, FACET_LABELS[key], params[key]))
+    return out
+
+
+def compliance_statuses(
+    product_ids: list[int], policy_sets: list[PolicySet]
+) -> dict[tuple[int, int], str]:
+    """{(product pk, set pk): status} for products with no assessment-level detail needed.
+
+    The same rule as products.compliance.Summary.status, computed in SQL: one grouped
+    query per set (plus two for the sets' mandatory policies), returning one small row per
+    assessed product — so a list of thousands of products never loads their assessments.
+    Every (product, set) pair is answered.
+    """
+    out: dict[tuple[int, int], str] = {}
+    if not product_ids or not policy_sets:
+        return out
+    mandatory = mandatory_policy_ids(policy_sets)
+    for policy_set in policy_sets:
+        wanted = mandatory.get(policy_set.pk, set())
+        total = len(wanted)
+        # Nothing mandatory: compliant. Otherwise unknown until an assessment says more.
+        default = Status.UNKNOWN if total else Status.COMPLIANT
+        for pk in product_ids:
+            out[(pk, policy_set.pk)] = default
+        if not total:
+            continue
+        rows = (
+            Assessment.objects.filter(policy_id__in=wanted, product_id__in=product_ids)
+            .values("product_id")
+            .annotate(
+                satisfied=Count(
+                    "pk", filter=Q(status="full") | (Q(status="na") & ~Q(justification=""))
+                ),
+                nones=Count("pk", filter=Q(status="none")),
+                assessed=Count("pk"),
+            )
+        )
+        for row in rows:
+            if row["satisfied"] == total:
+                status = Status.COMPLIANT
+            elif row["nones"]:
+                status = Status.NONCOMPLIANT
+            elif row["assessed"] == total:
+                status = Status.PARTIAL
+            else:
+                status = Status.UNKNOWN
+            out[(row["product_id"], policy_set.pk)] = status
+    return out
+
+
+@dataclass
+class SetStatus:
+    policy_set: PolicySet
+    status: str
+
+
+def attach_compliance(products: list[Product]) -> None:
+    """Set ``product.compliance``: [(community, SetStatus)] for each active membership."""
+    set_ids = {
+        m.community.policy_set_id
+        for product in products
+        for m in product.memberships.all()
+        if m.state == Membership.State.ACTIVE and m.community.policy_set_id
+    }
+    sets = list(PolicySet.objects.filter(pk__in=set_ids)) if set_ids else []
+    by_pk = {ps.pk: ps for ps in sets}
+    statuses = compliance_statuses([p.pk for p in products], sets)
+    for product in products:
+        product.compliance = [
+            (
+                m.community,
+                SetStatus(
+                    by_pk[m.community.policy_set_id],
+                    statuses[(product.pk, m.community.policy_set_id)],
+                ),
+            )
+            for m in product.memberships.all()
+            if m.state == Membership.State.ACTIVE and m.community.policy_set_id in by_pk
+        ]
+
+
+EXPORT_FIELDS = [
+    "slug",
+    "name",
+    "summary",
+    "homepage",
+    "repository_url",
+    "documentation_url",
+    "license",
+    "spack_package",
+    "contact_email",
+    "areas",
+    "memberships",
+    "compliance",
+    "url",
+]
+
+
+def _record(product: Product) -> dict:
+    return {
+        "slug": product.slug,
+        "name": product.name,
+        "summary": product.summary,
+        "homepage": product.homepage,
+        "repository_url": product.repository_url,
+        "documentation_url": product.documentation_url,
+        "license": product.license,
+        "spack_package": product.spack_package,
+        "contact_email": product.contact_email,
+        "areas": [a.name for a in product.areas.all()],
+        "memberships": [
+            {
+                "community": m.community.slug,
+                "state": m.display_state,
+                "joined_at": m.joined_at.isoformat() if m.joined_at else None,
+                "left_at": m.left_at.isoformat() if m.left_at else None,
+            }
+            for m in product.memberships.all()
+        ],
+        "compliance": {c.slug: s.status for c, s in product.compliance},
+        "url": product.get_absolute_url(),
+    }
+
+
+def export(products: QuerySet[Product], fmt: str) -> HttpResponse:
+    """Every product matching the current search, facets and sort (not just one page)."""
+    rows = list(products)
+    attach_compliance(rows)
+    records = [_record(p) for p in rows]
+    stamp = datetime.date.today().isoformat()
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps({"count": len(records), "results": records}, indent=1),
+            content_type="application/json",
+        )
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.writer(response)
+        writer.writerow(EXPORT_FIELDS)
+        for r in records:
+            writer.writerow(
+                [
+                    *(r[k] for k in EXPORT_FIELDS[:9]),
+                    "; ".join(r["areas"]),
+                    "; ".join(f"{m['community']}:{m['state']}" for m in r["memberships"]),
+                    "; ".join(f"{k}:{v}" for k, v in r["compliance"].items()),
+                    r["url"],
+                ]
+            )
+    response["Content-Disposition"] = f'attachment; filename="peso-products-{stamp}.{fmt}"'
+    return response

@@ -1,0 +1,279 @@
+"""Filters over products, assessments and events, shared by the API and the HTML catalog.
+
+`ProductFilter` works from a plain Django view as well as from DRF::
+
+    ProductFilter(request.GET, queryset=Product.objects.for_list()).qs
+
+Every filter costs a fixed number of queries whatever the number of products: the
+compliance filter works set by set in SQL (one grouped subquery per policy set), never
+product by product.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+import django_filters
+from django.db.models import Count, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from products.compliance import Status
+from products.models import Area, Assessment, Event, Membership, Product
+from products.search import search_products
+from spokes.models import Community, Policy, PolicySet
+
+MEMBERSHIP_STATES = (
+    ("active", "Active"),
+    ("offramped", "Offramped"),
+    ("sunsetting", "Sunsetting (offramped, end of support still ahead)"),
+)
+COMPLIANCE_CHOICES = tuple((s, s.title()) for s in Status.ALL)
+
+
+def effective_policies_by_set(
+    policy_sets: Iterable[PolicySet],
+) -> dict[int, list[tuple[Policy, bool]]]:
+    """{set pk: [(policy, inherited), ...]}: the effective policies of each given set, in
+    the order of PolicySet.effective_policies(), in two queries for any number of sets
+    (the set table is small; only the policies of the versions in force are used).
+    """
+    wanted = {ps.pk for ps in policy_sets}
+    if not wanted:
+        return {}
+    sets = {ps.pk: ps for ps in PolicySet.objects.all()}
+    by_set: dict[int, list[Policy]] = {pk: [] for pk in sets}
+    policies = Policy.objects.filter(policy_set__in=list(sets)).select_related(
+        "adapts", "policy_set"
+    )
+    for policy in policies:
+        if policy.version == sets[policy.policy_set_id].version:
+            by_set[policy.policy_set_id].append(policy)
+
+    def effective(pk: int, seen: frozenset[int]) -> list[tuple[Policy, bool]]:
+        own = [(p, False) for p in by_set[pk]]
+        base_pk = sets[pk].base_id
+        if base_pk is None or base_pk in seen:
+            return own
+        adapted = {p.adapts.code for p, _ in own if p.adapts_id}
+        inherited = [(p, True) for p, _ in effective(base_pk, seen | {pk}) if p.code not in adapted]
+        return own + inherited
+
+    return {pk: effective(pk, frozenset({pk})) for pk in wanted if pk in sets}
+
+
+def mandatory_policy_ids(policy_sets: Iterable[PolicySet]) -> dict[int, set[int]]:
+    """{set pk: pks of its mandatory effective policies} (two queries)."""
+    return {
+        pk: {p.pk for p, _ in items if p.level == Policy.Level.MANDATORY}
+        for pk, items in effective_policies_by_set(policy_sets).items()
+    }
+
+
+def compliance_q(status: str, mandatory: set[int]) -> Q:
+    """A condition on Product rows: compliance `status` against a set whose mandatory
+    effective policies are `mandatory` (same rules as products.compliance.Summary.status).
+
+    One grouped subquery over assessments: per product, how many mandatory policies are
+    satisfied, assessed `none`, and assessed at all.
+    """
+    total = len(mandatory)
+    if total == 0:
+        # Nothing mandatory: every product is compliant.
+        return Q() if status == Status.COMPLIANT else Q(pk__in=[])
+    per_product = (
+        Assessment.objects.filter(policy_id__in=mandatory)
+        .values("product_id")
+        .annotate(
+            satisfied=Count(
+                "pk", filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$"))
+            ),
+            nones=Count("pk", filter=Q(status="none")),
+            assessed=Count("pk"),
+        )
+    )
+    if status == Status.COMPLIANT:
+        return Q(pk__in=per_product.filter(satisfied=total).values("product_id"))
+    if status == Status.NONCOMPLIANT:
+        return Q(pk__in=per_product.filter(nones__gt=0).values("product_id"))
+    if status == Status.PARTIAL:
+        rows = per_product.filter(nones=0, assessed=total, satisfied__lt=total)
+        return Q(pk__in=rows.values("product_id"))
+    # Unknown: neither noncompliant nor fully assessed (products with no assessment too).
+    known = per_product.filter(Q(nones__gt=0) | Q(assessed=total))
+    return ~Q(pk__in=known.values("product_id"))
+
+
+def membership_state_q(state: str) -> Q:
+    """A condition on Membership rows for a displayed state (see Membership.display_state)."""
+    today = datetime.date.today()
+    if state == "active":
+        return Q(state=Membership.State.ACTIVE)
+    sunsetting = Q(state=Membership.State.OFFRAMPED, end_of_support__gt=today)
+    if state == "sunsetting":
+        return sunsetting
+    return Q(state=Membership.State.OFFRAMPED) & ~sunsetting
+
+
+_membership_state_q = membership_state_q  # the old name, still imported by products.catalog
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A row named by its slug; an unknown slug is a 400 (API) / form error (pages)."""
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """`ordering` with a unique tie-breaker so that pages never overlap or skip rows."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        fields = [self.get_ordering_value(param) for param in value]
+        return qs.order_by(*fields, "pk")
+
+
+class ProductFilter(django_filters.FilterSet):
+    community = SlugModelChoiceFilter(
+        queryset=Community.objects.select_related("policy_set"),
+        to_field_name="slug",
+        method="filter_community",
+        help_text="Community slug: products with a membership (any state: current or past) "
+        "in that community; combine with `membership_state` to narrow it.",
+    )
+    membership_state = django_filters.ChoiceFilter(
+        choices=MEMBERSHIP_STATES,
+        method="filter_membership_state",
+        help_text="Products with a membership in this state (in `community` when given, in "
+        "any community otherwise). `sunsetting`: offramped with the end of support ahead; "
+        "`offramped`: offramped with no end of support ahead.",
+    )
+    compliance = django_filters.ChoiceFilter(
+        choices=COMPLIANCE_CHOICES,
+        method="filter_compliance",
+        help_text="Compliance status against a policy set. With `community`: against that "
+        "community's policy set (every product is judged, member or not). Without it: "
+        "products that have this status against the set of at least one community they "
+        "are an active member of (products with no active membership never match).",
+    )
+    license = django_filters.CharFilter(
+        field_name="license", lookup_expr="iexact", help_text="SPDX identifier (any case)."
+    )
+    area = django_filters.CharFilter(
+        method="filter_area", help_text="Area slug or name (any case)."
+    )
+    maintainer = django_filters.CharFilter(
+        field_name="maintainers__username",
+        distinct=True,
+        help_text="Username of a maintainer.",
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text="Full-text search over name, summary, description and slug (PostgreSQL "
+        'websearch syntax: words, "phrases", -word); best matches first unless '
+        "`ordering` is given. Partial names also match.",
+    )
+    ordering = StableOrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("slug", "slug"),
+            ("updated_at", "updated_at"),
+            ("created_at", "created_at"),
+            ("license", "license"),
+        ),
+        help_text="Sort key: name, slug, updated_at, created_at, license; prefix with `-` "
+        "for descending. Default: name.",
+    )
+
+    class Meta:
+        model = Product
+        fields = (
+            "community",
+            "membership_state",
+            "compliance",
+            "license",
+            "area",
+            "maintainer",
+            "q",
+            "ordering",
+        )
+
+    def filter_community(self, queryset, name, community: Community | None):
+        if community is None:
+            return queryset
+        rows = Membership.objects.filter(community=community)
+        state = self.form.cleaned_data.get("membership_state")
+        if state:
+            rows = rows.filter(membership_state_q(state))
+        return queryset.filter(pk__in=rows.values("product_id"))
+
+    def filter_membership_state(self, queryset, name, value: str):
+        if not value or self.form.cleaned_data.get("community"):
+            return queryset  # with a community, filter_community applies both together
+        rows = Membership.objects.filter(membership_state_q(value))
+        return queryset.filter(pk__in=rows.values("product_id"))
+
+    def filter_area(self, queryset, name, value: str):
+        areas = Area.objects.filter(Q(slug__iexact=value) | Q(name__iexact=value))
+        return queryset.filter(
+            pk__in=Product.areas.through.objects.filter(area__in=areas).values("product_id")
+        )
+
+    def filter_q(self, queryset, name, value: str):
+        return search_products(queryset, value, rank=True)
+
+    def filter_compliance(self, queryset, name, value: str):
+        if not value:
+            return queryset
+        community = self.form.cleaned_data.get("community")
+        if community is not None:
+            if community.policy_set_id is None:
+                return queryset.none()
+            mandatory = mandatory_policy_ids([community.policy_set])
+            return queryset.filter(compliance_q(value, mandatory[community.policy_set_id]))
+        # Against the set of any community the product is an active member of.
+        sets = list(
+            PolicySet.objects.filter(
+                communities__memberships__state=Membership.State.ACTIVE
+            ).distinct()
+        )
+        mandatory = mandatory_policy_ids(sets)
+        condition = Q(pk__in=[])
+        for policy_set in sets:
+            members = Membership.objects.filter(
+                state=Membership.State.ACTIVE, community__policy_set=policy_set
+            ).values("product_id")
+            condition |= Q(pk__in=members) & compliance_q(value, mandatory[policy_set.pk])
+        return queryset.filter(condition)
+
+
+class AssessmentFilter(django_filters.FilterSet):
+    product = django_filters.CharFilter(field_name="product__slug", help_text="Product slug.")
+    policy_set = django_filters.CharFilter(
+        field_name="policy__policy_set__slug", help_text="Policy set slug."
+    )
+    policy = django_filters.CharFilter(
+        field_name="policy__code", help_text="Policy code (e.g. M7)."
+    )
+    status = django_filters.ChoiceFilter(choices=Assessment.Status.choices)
+    source = django_filters.ChoiceFilter(choices=Assessment.Source.choices)
+
+    class Meta:
+        model = Assessment
+        fields = ("product", "policy_set", "policy", "status", "source")
+
+
+class EventFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        help_text="ISO 8601 time: events at or after it.",
+    )
+    product = django_filters.CharFilter(field_name="product__slug", help_text="Product slug.")
+    community = django_filters.CharFilter(field_name="community__slug", help_text="Community slug.")
+    verb = django_filters.CharFilter(help_text="Event verb, e.g. product_registered.")
+
+    class Meta:
+        model = Event
+        fields = ("since", "product", "community", "verb")

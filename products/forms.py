@@ -1,0 +1,286 @@
+"""Forms for the product pages: register/edit a product, its dependencies, its assessments.
+
+Each form's ``save(by=...)`` does the whole write inside ``transaction.atomic`` and records
+the matching Event, so a page never leaves half a change behind.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import models, transaction
+
+from products import events, services
+from products.events import Verb
+from products.models import Assessment, Dependency, Product
+from products.services import PRODUCT_FIELDS
+from spokes.models import Policy, PolicySet
+
+UNKNOWN = "unknown"
+URL_SCHEME = "https"  # what a bare "example.org" typed in a URL field becomes
+STATUS_CHOICES = [(UNKNOWN, "Unknown (not assessed)"), *Assessment.Status.choices]
+NEEDS_JUSTIFICATION = {Assessment.Status.PARTIAL, Assessment.Status.NA}
+
+
+def _formfield(field: models.Field, **kwargs):
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = URL_SCHEME
+    return field.formfield(**kwargs)
+
+
+class ProductForm(forms.ModelForm):
+    areas_text = forms.CharField(
+        label="Areas and keywords",
+        required=False,
+        help_text="Comma-separated, e.g. “Linear algebra, Solvers”.",
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "slug",
+            "summary",
+            "description",
+            "homepage",
+            "repository_url",
+            "documentation_url",
+            "license",
+            "spack_package",
+            "contact_email",
+        ]
+        labels = {
+            "repository_url": "Repository URL",
+            "documentation_url": "Documentation URL",
+            "license": "License (SPDX identifier)",
+            "spack_package": "Spack package name",
+        }
+        widgets = {"summary": forms.TextInput(), "description": forms.Textarea(attrs={"rows": 5})}
+        formfield_callback = _formfield
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The slug is the product's stable identifier in URLs and the API.
+            del self.fields["slug"]
+            self.fields["areas_text"].initial = ", ".join(a.name for a in self.instance.areas.all())
+
+    def clean_areas_text(self) -> list[str]:
+        names = [n.strip() for n in self.cleaned_data["areas_text"].split(",")]
+        return list(dict.fromkeys(n for n in names if n))
+
+    def save(self, *, by) -> Product:  # type: ignore[override]
+        """Register or update through products.services (permission, history, Event)."""
+        data = self.cleaned_data
+        fields = {k: data[k] for k in PRODUCT_FIELDS if k in data and k != "name"}
+        if self.instance.pk is None:
+            return services.create_product(
+                by=by, slug=data["slug"], name=data["name"], areas=data["areas_text"], **fields
+            )
+        # The form has already copied its values onto self.instance; the service compares
+        # against the stored row to record what changed.
+        stored = Product.objects.get(pk=self.instance.pk)
+        return services.update_product(
+            product=stored, by=by, areas=data["areas_text"], name=data["name"], **fields
+        )
+
+
+class DependencyRowForm(forms.Form):
+    depends_on = forms.CharField(
+        label="Product (slug)", required=False, max_length=100, help_text="e.g. hypre"
+    )
+    kind = forms.ChoiceField(choices=Dependency.Kind.choices, initial=Dependency.Kind.REQUIRED)
+    when = forms.CharField(label="When (Spack condition)", required=False, max_length=200)
+
+
+class BaseDependencyFormSet(forms.BaseFormSet):
+    """Manual dependencies of one product; rows left blank are ignored."""
+
+    def __init__(self, *args, product: Product, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        slugs = [f.cleaned_data.get("depends_on", "").strip() for f in self.forms]
+        wanted = [s for s in slugs if s]
+        found = {p.slug: p for p in Product.objects.filter(slug__in=wanted)}
+        fixed = set(
+            self.product.dependencies.exclude(source=Dependency.Source.MANUAL).values_list(
+                "depends_on__slug", flat=True
+            )
+        )
+        seen: set[str] = set()
+        for form, slug in zip(self.forms, slugs, strict=True):
+            if not slug:
+                continue
+            if slug not in found:
+                form.add_error("depends_on", f"No product with the slug “{slug}”.")
+            elif slug == self.product.slug:
+                form.add_error("depends_on", "A product cannot depend on itself.")
+            elif slug in seen:
+                form.add_error("depends_on", "Listed twice.")
+            elif slug in fixed:
+                form.add_error("depends_on", "Already recorded from Spack or an import.")
+            seen.add(slug)
+        self.targets = found
+
+    def save(self, *, by) -> list[Dependency]:
+        rows = [f.cleaned_data for f in self.forms if f.cleaned_data.get("depends_on", "").strip()]
+        with transaction.atomic():
+            manual = self.product.dependencies.filter(source=Dependency.Source.MANUAL)
+            before = set(manual.values_list("depends_on__slug", flat=True))
+            manual.delete()
+            created = Dependency.objects.bulk_create(
+                Dependency(
+                    product=self.product,
+                    depends_on=self.targets[row["depends_on"].strip()],
+                    kind=row["kind"],
+                    when=row["when"] if row["kind"] == Dependency.Kind.OPTIONAL else "",
+                    source=Dependency.Source.MANUAL,
+                )
+                for row in rows
+            )
+            after = {row["depends_on"].strip() for row in rows}
+            # Same data shape as products.services.set_dependencies.
+            events.record(
+                Verb.DEPENDENCIES_CHANGED,
+                actor=by,
+                product=self.product,
+                data={"added": sorted(after - before), "removed": sorted(before - after)},
+            )
+        return created
+
+
+DependencyFormSet = forms.formset_factory(
+    DependencyRowForm, formset=BaseDependencyFormSet, extra=3, max_num=500
+)
+
+
+class AssessmentRowForm(forms.Form):
+    policy = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=STATUS_CHOICES)
+    justification = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30})
+    )
+    evidence_url = forms.URLField(
+        label="Evidence URL", required=False, max_length=500, assume_scheme=URL_SCHEME
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") in NEEDS_JUSTIFICATION and not data.get("justification", "").strip():
+            self.add_error(
+                "justification", "A justification is required for partial and not applicable."
+            )
+        return data
+
+
+class BaseAssessmentFormSet(forms.BaseFormSet):
+    """One row per effective policy of a set for one product."""
+
+    def __init__(self, *args, product: Product, policy_set: PolicySet, policies, existing, **kw):
+        self.product = product
+        self.policy_set = policy_set
+        self.policies: list[Policy] = list(policies)
+        self.existing: dict[int, Assessment] = existing
+        kw.setdefault(
+            "initial",
+            [
+                {
+                    "policy": p.pk,
+                    "status": existing[p.pk].status if p.pk in existing else UNKNOWN,
+                    "justification": existing[p.pk].justification if p.pk in existing else "",
+                    "evidence_url": existing[p.pk].evidence_url if p.pk in existing else "",
+                }
+                for p in self.policies
+            ],
+        )
+        super().__init__(*args, **kw)
+        for form, policy in zip(self.forms, self.policies, strict=False):
+            form.policy_obj = policy
+
+    def total_form_count(self) -> int:
+        return len(self.policies)
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        expected = [p.pk for p in self.policies]
+        got = [f.cleaned_data.get("policy") for f in self.forms]
+        if got != expected:
+            raise forms.ValidationError(
+                "The policy set changed while you were editing; reload the page."
+            )
+
+    def save(self, *, by) -> int:
+        """Apply the changed rows; returns how many changed. One Event per changed row.
+
+        Set rows go through products.services.upsert_assessment; a row set back to
+        *unknown* deletes the assessment (its history keeps it) and is recorded the same way.
+        """
+        changed = 0
+        with transaction.atomic():
+            for form in self.forms:
+                policy: Policy = form.policy_obj
+                if not getattr(policy, "inherited", False):
+                    policy.policy_set = self.policy_set  # spares the service a query
+                data = form.cleaned_data
+                status = data["status"]
+                justification = data.get("justification", "").strip()
+                evidence = data.get("evidence_url", "")
+                current = self.existing.get(policy.pk)
+                if status == UNKNOWN:
+                    if current is None:
+                        continue
+                    current._history_user = by
+                    current.delete()
+                    events.record(
+                        Verb.ASSESSMENT_CHANGED,
+                        actor=by,
+                        product=self.product,
+                        data={
+                            "policy_set": policy.policy_set.slug,
+                            "policy": policy.code,
+                            "version": policy.version,
+                            "status": UNKNOWN,
+                            "previous": current.status,
+                        },
+                    )
+                elif current is not None and (
+                    current.status,
+                    current.justification,
+                    current.evidence_url,
+                ) == (status, justification, evidence):
+                    continue
+                else:
+                    services.upsert_assessment(
+                        product=self.product,
+                        policy=policy,
+                        by=by,
+                        status=status,
+                        justification=justification,
+                        evidence_url=evidence,
+                    )
+                changed += 1
+        return changed
+
+
+AssessmentFormSet = forms.formset_factory(
+    AssessmentRowForm, formset=BaseAssessmentFormSet, extra=0, max_num=1000
+)
+
+
+class EventFilterForm(forms.Form):
+    verb = forms.ChoiceField(required=False, label="What happened")
+    community = forms.ChoiceField(required=False, label="Community")
+    product = forms.CharField(required=False, label="Product (slug)", max_length=100)
+
+    def __init__(self, *args, verbs, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["verb"].choices = [("", "Anything")] + [
+            (v, v.replace("_", " ").capitalize()) for v in verbs
+        ]
+        self.fields["community"].choices = [("", "Any community")] + [
+            (c.slug, c.name) for c in communities
+        ]

@@ -1,0 +1,35 @@
+"""API permissions for products and assessments: thin wrappers over spokes.access.
+
+Composed in the viewsets as ``ReadOnly | CanEditProduct``: reads for everyone; writes for
+a signed-in user (401 otherwise) who holds the right of DESIGN §5 (403 otherwise).
+"""
+
+from __future__ import annotations
+
+from spokes import access
+from spokes.permissions import ReadOnly, SignedIn
+
+__all__ = ["CanAssess", "CanEditProduct", "ReadOnly"]
+
+
+class CanEditProduct(SignedIn):
+    """POST: any signed-in user (who becomes the maintainer). PATCH: the product's
+    maintainers and hub admins."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if request.method == "POST":
+            return access.can_create_product(request.user)
+        return True
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return access.can_edit_product(request.user, obj)
+
+
+class CanAssess(SignedIn):
+    """Assessments: the product's maintainers, leads of a community it belongs to, hub
+    admins. For POST the product comes from the body, so the service checks it."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return access.can_assess(request.user, obj.product)

@@ -1,0 +1,340 @@
+"""API representations of products, assessments, compliance and events (DESIGN §6).
+
+Field names are the contract. Read serializers never query: everything they show comes
+from the prefetches of the viewsets' querysets, and compliance is computed in bulk for a
+whole page (`bulk_compliance`) before the rows are rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from products.compliance import STATUSES, PolicyStatus, Summary
+from products.filters import effective_policies_by_set
+from products.models import Assessment, Event, Membership, Product
+from spokes.models import PolicySet
+
+User = get_user_model()
+
+COMPLIANCE_SUMMARY = inline_serializer(
+    "ComplianceSummary",
+    fields={
+        "status": serializers.ChoiceField(
+            choices=["compliant", "partial", "noncompliant", "unknown"]
+        ),
+        **{name: serializers.IntegerField() for name in STATUSES},
+    },
+)
+
+
+def bulk_compliance(
+    products: Iterable[Product], policy_sets: Iterable[PolicySet] | None = None
+) -> dict[int, dict[str, Summary]]:
+    """{product pk: {set slug: Summary}}: against `policy_sets` when given, otherwise
+    against the set of every community each product has a membership in (current or
+    past; memberships must be prefetched with `community__policy_set`). Three queries for
+    any number of products and sets.
+    """
+    products = list(products)
+    sets_of: dict[int, list[PolicySet]] = {}
+    wanted: dict[int, PolicySet] = {}
+    for product in products:
+        if policy_sets is not None:
+            sets = list(policy_sets)
+        else:
+            sets = []
+            for membership in product.memberships.all():
+                ps = membership.community.policy_set
+                if ps is not None and ps not in sets:
+                    sets.append(ps)
+        wanted.update({ps.pk: ps for ps in sets})
+        sets_of[product.pk] = sets
+    effective = effective_policies_by_set(wanted.values())
+    policy_ids = {p.pk for items in effective.values() for p, _ in items}
+    found = {}
+    if products and policy_ids:
+        rows = Assessment.objects.filter(
+            product__in=[p.pk for p in products], policy__in=policy_ids
+        ).select_related("assessed_by")
+        found = {(a.product_id, a.policy_id): a for a in rows}
+    out: dict[int, dict[str, Summary]] = {}
+    for product in products:
+        out[product.pk] = {}
+        for ps in sorted(sets_of[product.pk], key=lambda s: s.slug):
+            summary = Summary(policy_set=ps)
+            for policy, inherited in effective.get(ps.pk, []):
+                summary.items.append(
+                    PolicyStatus(
+                        policy=policy,
+                        inherited=inherited,
+                        assessment=found.get((product.pk, policy.pk)),
+                    )
+                )
+            out[product.pk][ps.slug] = summary
+    return out
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    community = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    state = serializers.ChoiceField(
+        source="display_state",
+        choices=["active", "offramped", "sunsetting"],
+        read_only=True,
+        help_text="active, offramped, or sunsetting (offramped, end of support ahead).",
+    )
+    successor = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = (
+            "community",
+            "state",
+            "joined_at",
+            "left_at",
+            "reason",
+            "support_organization",
+            "end_of_support",
+            "successor",
+        )
+
+
+class ProductListSerializer(serializers.ListSerializer):
+    """Computes the page's compliance in bulk before rendering the rows."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self._context.setdefault("compliance", {}).update(bulk_compliance(items))
+        return super().to_representation(items)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product as read (list and detail)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api-product-detail", lookup_field="slug")
+    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    areas = serializers.SerializerMethodField()
+    maintainers = serializers.SerializerMethodField()
+    memberships = MembershipSerializer(many=True, read_only=True)
+    dependencies = serializers.SerializerMethodField()
+    dependents = serializers.SerializerMethodField()
+    compliance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        list_serializer_class = ProductListSerializer
+        fields = (
+            "slug",
+            "name",
+            "summary",
+            "description",
+            "homepage",
+            "repository_url",
+            "documentation_url",
+            "license",
+            "spack_package",
+            "contact_email",
+            "areas",
+            "maintainers",
+            "memberships",
+            "dependencies",
+            "dependents",
+            "compliance",
+            "created_at",
+            "updated_at",
+            "url",
+            "html_url",
+        )
+
+    def to_representation(self, instance):
+        compliance = self.context.setdefault("compliance", {})
+        if instance.pk not in compliance:
+            compliance.update(bulk_compliance([instance]))
+        return super().to_representation(instance)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_areas(self, obj: Product) -> list[str]:
+        return [a.name for a in obj.areas.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_maintainers(self, obj: Product) -> list[str]:
+        return sorted(u.username for u in obj.maintainers.all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
+    def get_dependencies(self, obj: Product) -> list[str]:
+        return sorted(d.depends_on.slug for d in obj.dependencies.all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
+    def get_dependents(self, obj: Product) -> list[str]:
+        return sorted(d.product.slug for d in obj.dependents.all())
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "description": "Compliance summary keyed by policy-set slug, for the set of "
+            "every community the product has a membership in.",
+            "additionalProperties": {"$ref": "#/components/schemas/ComplianceSummary"},
+        }
+    )
+    def get_compliance(self, obj: Product) -> dict:
+        summaries = self.context["compliance"].get(obj.pk, {})
+        return {slug: summary.as_dict() for slug, summary in summaries.items()}
+
+
+class ProductWriteSerializer(serializers.ModelSerializer):
+    """What a client may send to create (POST) or change (PATCH) a product."""
+
+    areas = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="Area names; the list replaces the product's areas.",
+    )
+    dependencies = serializers.ListField(
+        child=serializers.SlugField(),
+        required=False,
+        help_text="Slugs of the products this one needs. Replaces the product's manual "
+        "dependencies; those recorded from Spack recipes or imports stay.",
+    )
+
+    class Meta:
+        model = Product
+        fields = (
+            "slug",
+            "name",
+            "summary",
+            "description",
+            "homepage",
+            "repository_url",
+            "documentation_url",
+            "license",
+            "spack_package",
+            "contact_email",
+            "areas",
+            "dependencies",
+        )
+
+    def validate_slug(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.slug:
+            raise serializers.ValidationError("A product's slug cannot be changed.")
+        return value
+
+    def validate_dependencies(self, slugs: list[str]) -> list[Product]:
+        slugs = list(dict.fromkeys(slugs))
+        found = {p.slug: p for p in Product.objects.filter(slug__in=slugs)}
+        missing = [s for s in slugs if s not in found]
+        if missing:
+            raise serializers.ValidationError(f"Unknown product(s): {', '.join(missing)}.")
+        own = self.instance.slug if self.instance else self.initial_data.get("slug")
+        if own in found:
+            raise serializers.ValidationError("A product cannot depend on itself.")
+        return [found[s] for s in slugs]
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    policy_set = serializers.SlugRelatedField(
+        source="policy.policy_set", slug_field="slug", read_only=True
+    )
+    policy = serializers.CharField(source="policy.code", read_only=True)
+    policy_version = serializers.CharField(source="policy.version", read_only=True)
+    assessed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api-assessment-detail")
+
+    class Meta:
+        model = Assessment
+        fields = (
+            "id",
+            "product",
+            "policy_set",
+            "policy",
+            "policy_version",
+            "status",
+            "justification",
+            "evidence_url",
+            "source",
+            "assessed_by",
+            "assessed_at",
+            "url",
+        )
+
+
+class AssessmentWriteSerializer(serializers.Serializer):
+    """POST upserts on (product, policy): `policy` is a code of an effective policy of
+    `policy_set` (an inherited code names the base set's policy)."""
+
+    product = serializers.SlugField()
+    policy_set = serializers.SlugField()
+    policy = serializers.CharField(max_length=16)
+    status = serializers.ChoiceField(choices=Assessment.Status.choices)
+    justification = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence_url = serializers.URLField(
+        required=False, allow_blank=True, default="", max_length=500
+    )
+    source = serializers.ChoiceField(choices=Assessment.Source.choices, required=False)
+
+
+class AssessmentPatchSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Assessment.Status.choices, required=False)
+    justification = serializers.CharField(required=False, allow_blank=True)
+    evidence_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    source = serializers.ChoiceField(choices=Assessment.Source.choices, required=False)
+
+
+class PolicyComplianceSerializer(serializers.Serializer):
+    code = serializers.CharField(source="policy.code")
+    title = serializers.CharField(source="policy.title")
+    level = serializers.CharField(source="policy.level")
+    inherited = serializers.BooleanField()
+    policy_set = serializers.CharField(source="policy.policy_set.slug")
+    status = serializers.ChoiceField(choices=list(STATUSES))
+    justification = serializers.SerializerMethodField()
+    evidence_url = serializers.SerializerMethodField()
+    source = serializers.SerializerMethodField()
+    assessed_by = serializers.SerializerMethodField()
+    assessed_at = serializers.SerializerMethodField()
+
+    def _a(self, item: PolicyStatus, name: str):
+        return getattr(item.assessment, name, None) if item.assessment else None
+
+    def get_justification(self, item: PolicyStatus) -> str:
+        return self._a(item, "justification") or ""
+
+    def get_evidence_url(self, item: PolicyStatus) -> str:
+        return self._a(item, "evidence_url") or ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_source(self, item: PolicyStatus) -> str | None:
+        return self._a(item, "source")
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_assessed_by(self, item: PolicyStatus) -> str | None:
+        user = self._a(item, "assessed_by")
+        return user.username if user else None
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_assessed_at(self, item: PolicyStatus):
+        value = self._a(item, "assessed_at")
+        return value.isoformat() if value else None
+
+
+class ProductComplianceSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    policy_set = serializers.CharField()
+    version = serializers.CharField()
+    summary = COMPLIANCE_SUMMARY
+    policies = PolicyComplianceSerializer(many=True)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    community = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    request = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Event
+        fields = ("id", "verb", "actor", "product", "community", "request", "data", "created_at")

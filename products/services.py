@@ -1,0 +1,237 @@
+"""Writes to products, their dependencies and assessments, shared by pages and the API.
+
+Each function checks permission with spokes.access (raising PermissionDenied), runs in one
+transaction, keeps the history user (django-simple-history) and records an Event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from products.events import Verb, record
+from products.models import Area, Assessment, Dependency, Product
+from spokes import access
+from spokes.models import Policy
+
+PRODUCT_FIELDS = (
+    "name",
+    "summary",
+    "description",
+    "homepage",
+    "repository_url",
+    "documentation_url",
+    "license",
+    "spack_package",
+    "contact_email",
+)
+
+
+def _areas(names: Iterable[str]) -> list[Area]:
+    areas = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        area = Area.objects.filter(name__iexact=name).first()
+        if area is None:
+            area, _ = Area.objects.get_or_create(slug=slugify(name)[:100], defaults={"name": name})
+        areas.append(area)
+    return areas
+
+
+@transaction.atomic
+def create_product(
+    *,
+    by,
+    slug: str,
+    name: str,
+    areas: Iterable[str] = (),
+    dependencies: Iterable[Product] | None = None,
+    **fields: Any,
+) -> Product:
+    """Register a product; its creator becomes its maintainer."""
+    if not access.can_create_product(by):
+        raise PermissionDenied("Sign in to register a product.")
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown product fields: {sorted(unknown)}")
+    product = Product(slug=slug, name=name, **fields)
+    product._history_user = by
+    product.save()
+    product.maintainers.add(by)
+    product.areas.set(_areas(areas))
+    record(Verb.PRODUCT_REGISTERED, actor=by, product=product, data={"slug": slug})
+    if dependencies is not None:
+        _replace_manual_dependencies(product=product, by=by, depends_on=list(dependencies))
+    return product
+
+
+@transaction.atomic
+def update_product(
+    *,
+    product: Product,
+    by,
+    areas: Iterable[str] | None = None,
+    dependencies: Iterable[Product] | None = None,
+    **changes: Any,
+) -> Product:
+    """Change a product's metadata; `areas`/`dependencies` (when given) replace the lists."""
+    if not access.can_edit_product(by, product):
+        raise PermissionDenied("Only the product's maintainers or a hub admin may edit it.")
+    changes.pop("slug", None)
+    unknown = set(changes) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown product fields: {sorted(unknown)}")
+    changed = sorted(k for k, v in changes.items() if getattr(product, k) != v)
+    if areas is not None:
+        new_areas = _areas(areas)
+        if {a.pk for a in new_areas} != set(product.areas.values_list("pk", flat=True)):
+            product.areas.set(new_areas)
+            changed.append("areas")
+    if changed:
+        for key, value in changes.items():
+            setattr(product, key, value)
+        product._history_user = by
+        product.save()
+        record(Verb.PRODUCT_UPDATED, actor=by, product=product, data={"fields": changed})
+    if dependencies is not None:
+        set_dependencies(product=product, by=by, depends_on=list(dependencies))
+    return product
+
+
+@transaction.atomic
+def set_dependencies(*, product: Product, by, depends_on: list[Product]) -> None:
+    """Replace the product's manual dependencies with `depends_on`.
+
+    Edges known from a Spack recipe or an import stay whatever the list says; a listed
+    product already linked that way is left as it is.
+    """
+    if not access.can_edit_product(by, product):
+        raise PermissionDenied("Only the product's maintainers or a hub admin may edit it.")
+    _replace_manual_dependencies(product=product, by=by, depends_on=depends_on)
+
+
+def _replace_manual_dependencies(*, product: Product, by, depends_on: list[Product]) -> None:
+    if any(p.pk == product.pk for p in depends_on):
+        raise ValidationError({"dependencies": ["A product cannot depend on itself."]})
+    wanted = {p.pk: p for p in depends_on}
+    existing = {d.depends_on_id: d for d in product.dependencies.select_related("depends_on")}
+    removed = [
+        d for pk, d in existing.items() if d.source == Dependency.Source.MANUAL and pk not in wanted
+    ]
+    added = [p for pk, p in wanted.items() if pk not in existing]
+    if removed:
+        Dependency.objects.filter(pk__in=[d.pk for d in removed]).delete()
+    Dependency.objects.bulk_create(
+        [Dependency(product=product, depends_on=p, source=Dependency.Source.MANUAL) for p in added]
+    )
+    if removed or added:
+        record(
+            Verb.DEPENDENCIES_CHANGED,
+            actor=by,
+            product=product,
+            data={
+                "added": sorted(p.slug for p in added),
+                "removed": sorted(d.depends_on.slug for d in removed),
+            },
+        )
+
+
+def _check_justification(status: str, justification: str) -> None:
+    if status in (Assessment.Status.PARTIAL, Assessment.Status.NA) and not justification.strip():
+        raise ValidationError(
+            {"justification": [f"A justification is required when the status is {status!r}."]}
+        )
+
+
+def _default_source(by, product: Product) -> str:
+    if access.can_edit_product(by, product):
+        return Assessment.Source.SELF
+    return Assessment.Source.REVIEWER
+
+
+@transaction.atomic
+def upsert_assessment(
+    *,
+    product: Product,
+    policy: Policy,
+    by,
+    status: str,
+    justification: str = "",
+    evidence_url: str = "",
+    source: str | None = None,
+) -> tuple[Assessment, bool]:
+    """Create or replace the assessment of `product` against `policy`; (row, created).
+
+    The previous state stays in the assessment's history.
+    """
+    if not access.can_assess(by, product):
+        raise PermissionDenied(
+            "Only the product's maintainers, its communities' leads or a hub admin may assess it."
+        )
+    _check_justification(status, justification)
+    assessment = (
+        Assessment.objects.select_for_update().filter(product=product, policy=policy).first()
+    )
+    created = assessment is None
+    if created:
+        assessment = Assessment(product=product, policy=policy)
+    previous = None if created else assessment.status
+    assessment.status = status
+    assessment.justification = justification
+    assessment.evidence_url = evidence_url
+    assessment.source = source or _default_source(by, product)
+    assessment.assessed_by = by
+    assessment.assessed_at = timezone.now()
+    assessment._history_user = by
+    try:
+        with transaction.atomic():
+            assessment.save()
+    except IntegrityError:
+        # A concurrent upsert created the row first: update it instead.
+        if not created:
+            raise
+        return upsert_assessment(
+            product=product,
+            policy=policy,
+            by=by,
+            status=status,
+            justification=justification,
+            evidence_url=evidence_url,
+            source=source,
+        )
+    record(
+        Verb.ASSESSMENT_CHANGED,
+        actor=by,
+        product=product,
+        data={
+            "policy_set": policy.policy_set.slug,
+            "policy": policy.code,
+            "version": policy.version,
+            "status": status,
+            "previous": previous,
+        },
+    )
+    return assessment, created
+
+
+@transaction.atomic
+def update_assessment(*, assessment: Assessment, by, **changes: Any) -> Assessment:
+    """Change some fields of an assessment (the others keep their values)."""
+    values = {
+        "status": assessment.status,
+        "justification": assessment.justification,
+        "evidence_url": assessment.evidence_url,
+        "source": assessment.source,
+    }
+    unknown = set(changes) - set(values)
+    if unknown:
+        raise TypeError(f"Unknown assessment fields: {sorted(unknown)}")
+    values.update(changes)
+    row, _ = upsert_assessment(
+        product=assessment.product, policy=assessment.policy, by=by, **values
+    )
+    return row

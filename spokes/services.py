@@ -1,0 +1,290 @@
+"""Writes to communities, their governance and roles, and policy sets.
+
+Each function checks permission with spokes.access (raising PermissionDenied), runs in one
+transaction, keeps the history user (django-simple-history) and records an Event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from products.events import Verb, record
+from spokes import access
+from spokes.models import (
+    Community,
+    CommunityRole,
+    GovernanceBody,
+    Policy,
+    PolicySet,
+    Seat,
+)
+
+COMMUNITY_FIELDS = (
+    "name",
+    "full_name",
+    "summary",
+    "area",
+    "website",
+    "charter",
+    "status",
+    "status_note",
+    "policy_set",
+    "requires_interoperability",
+)
+GOVERNANCE_FIELDS = ("name", "quorum", "threshold", "requires_vote")
+POLICY_SET_FIELDS = ("name", "version", "base", "owner", "description", "adopted", "sources")
+POLICY_FIELDS = ("title", "summary", "level", "source_url", "position")
+
+
+def _check_fields(given, allowed) -> None:
+    unknown = set(given) - set(allowed)
+    if unknown:
+        raise TypeError(f"Unknown fields: {sorted(unknown)}")
+
+
+@transaction.atomic
+def create_community(
+    *, by, slug: str, name: str, governance: dict[str, Any] | None = None, **fields: Any
+) -> Community:
+    """A new spoke (hub admins only)."""
+    if not access.can_create_community(by):
+        raise PermissionDenied("Only a hub admin may create a community.")
+    _check_fields(fields, COMMUNITY_FIELDS)
+    community = Community(slug=slug, name=name, **fields)
+    community._history_user = by
+    community.save()
+    record(Verb.COMMUNITY_CREATED, actor=by, community=community, data={"slug": slug})
+    if governance is not None:
+        _set_governance(community=community, by=by, data=governance)
+    return community
+
+
+@transaction.atomic
+def update_community(
+    *, community: Community, by, governance: dict[str, Any] | None = None, **changes: Any
+) -> Community:
+    """Charter, status, policy set, governance body and seats (its leads, hub admins)."""
+    if not access.can_manage_community(by, community):
+        raise PermissionDenied("Only a lead of this community or a hub admin may change it.")
+    changes.pop("slug", None)
+    _check_fields(changes, COMMUNITY_FIELDS)
+    changed = sorted(k for k, v in changes.items() if getattr(community, k) != v)
+    if changed:
+        for key, value in changes.items():
+            setattr(community, key, value)
+        community._history_user = by
+        community.save()
+    if governance is not None and _set_governance(community=community, by=by, data=governance):
+        changed.append("governance")
+    if changed:
+        record(Verb.COMMUNITY_UPDATED, actor=by, community=community, data={"fields": changed})
+    return community
+
+
+def _set_governance(*, community: Community, by, data: dict[str, Any]) -> bool:
+    """Create or change the governance body; `seats` (when given) replaces the seats."""
+    data = dict(data)
+    seats = data.pop("seats", None)
+    _check_fields(data, GOVERNANCE_FIELDS)
+    body = GovernanceBody.objects.filter(community=community).first()
+    changed = False
+    if body is None:
+        if "name" not in data:
+            raise ValidationError({"governance": ["A new governance body needs a name."]})
+        body = GovernanceBody(community=community)
+        changed = True
+    for key, value in data.items():
+        if getattr(body, key) != value:
+            setattr(body, key, value)
+            changed = True
+    if changed:
+        body._history_user = by
+        body.save()
+    if seats is not None:
+        current = {
+            (s.user_id, s.represents, s.represents_name, s.term_start, s.term_end)
+            for s in body.seats.all()
+        }
+        wanted = {
+            (
+                s["user"].pk,
+                s.get("represents", Seat.Represents.PRODUCT_TEAM),
+                s.get("represents_name", ""),
+                s.get("term_start"),
+                s.get("term_end"),
+            )
+            for s in seats
+        }
+        if len({w[0] for w in wanted}) != len(wanted):
+            raise ValidationError({"governance": ["One seat per person on a body."]})
+        if current != wanted:
+            body.seats.all().delete()
+            Seat.objects.bulk_create(
+                [
+                    Seat(
+                        body=body,
+                        user_id=user_id,
+                        represents=represents,
+                        represents_name=name,
+                        term_start=start,
+                        term_end=end,
+                    )
+                    for user_id, represents, name, start, end in wanted
+                ]
+            )
+            changed = True
+    return changed
+
+
+@transaction.atomic
+def grant_role(*, user, community: Community, role: str, by=None) -> tuple[CommunityRole, bool]:
+    """Give `user` a role in `community`; (row, created). `by=None`: an administrator at
+    the shell, trusted."""
+    if by is not None and not access.can_manage_community(by, community):
+        raise PermissionDenied("Only a lead of this community or a hub admin may grant roles.")
+    if role not in CommunityRole.Role.values:
+        raise ValidationError(
+            {"role": [f"Role must be one of {', '.join(CommunityRole.Role.values)}."]}
+        )
+    row, created = CommunityRole.objects.get_or_create(user=user, community=community, role=role)
+    if created:
+        record(
+            Verb.ROLE_GRANTED,
+            actor=by,
+            community=community,
+            data={"user": user.get_username(), "role": role},
+        )
+    if hasattr(user, "_lead_community_ids"):
+        del user._lead_community_ids
+    return row, created
+
+
+def _may_own(by, owner: Community | None) -> bool:
+    if access.is_hub_admin(by):
+        return True
+    return owner is not None and access.is_community_lead(by, owner)
+
+
+@transaction.atomic
+def create_policy_set(
+    *, by, slug: str, name: str, version: str, policies: list[dict] | None = None, **fields: Any
+) -> PolicySet:
+    """A new set: hub admins, or a lead creating a set owned by their community."""
+    _check_fields(fields, POLICY_SET_FIELDS)
+    if not _may_own(by, fields.get("owner")):
+        raise PermissionDenied(
+            "Only a hub admin, or a lead for a set owned by their community, may create a set."
+        )
+    policy_set = PolicySet(slug=slug, name=name, version=version, **fields)
+    policy_set._history_user = by
+    policy_set.save()
+    if policies:
+        _set_policies(policy_set=policy_set, by=by, items=policies)
+    record(
+        Verb.POLICY_SET_CREATED,
+        actor=by,
+        community=policy_set.owner,
+        data={"slug": slug, "version": version},
+    )
+    return policy_set
+
+
+@transaction.atomic
+def update_policy_set(
+    *, policy_set: PolicySet, by, policies: list[dict] | None = None, **changes: Any
+) -> PolicySet:
+    """Change a set. `policies` (when given) are the own policies of the version in force
+    (after the change): listed codes are created or updated, unlisted unassessed ones of
+    that version are removed. Changing `version` needs the new version's `policies`; the
+    old version's policies and their assessments stay as they were.
+    """
+    if not access.can_edit_policy_set(by, policy_set):
+        raise PermissionDenied("Only a hub admin or a lead of the owning community may edit it.")
+    changes.pop("slug", None)
+    _check_fields(changes, POLICY_SET_FIELDS)
+    if (
+        "owner" in changes
+        and changes["owner"] != policy_set.owner
+        and not _may_own(by, changes["owner"])
+    ):
+        raise PermissionDenied("You may not hand the set to a community you do not lead.")
+    if changes.get("base") is not None and _encompasses(changes["base"], policy_set):
+        raise ValidationError({"base": ["A set cannot encompass itself."]})
+    version_changes = "version" in changes and changes["version"] != policy_set.version
+    if version_changes and policies is None:
+        raise ValidationError({"policies": ["A new version needs its list of policies."]})
+    changed = sorted(k for k, v in changes.items() if getattr(policy_set, k) != v)
+    if changed:
+        for key, value in changes.items():
+            setattr(policy_set, key, value)
+        policy_set._history_user = by
+        policy_set.save()
+    if policies is not None and _set_policies(policy_set=policy_set, by=by, items=policies):
+        changed.append("policies")
+    if changed:
+        record(
+            Verb.POLICY_SET_UPDATED,
+            actor=by,
+            community=policy_set.owner,
+            data={"slug": policy_set.slug, "version": policy_set.version, "fields": changed},
+        )
+    return policy_set
+
+
+def _encompasses(candidate: PolicySet, target: PolicySet) -> bool:
+    """Whether `target` is `candidate` or one of its bases (a cycle if made its base)."""
+    seen = set()
+    node = candidate
+    while node is not None and node.pk not in seen:
+        if node.pk == target.pk:
+            return True
+        seen.add(node.pk)
+        node = node.base
+    return False
+
+
+def _set_policies(*, policy_set: PolicySet, by, items: list[dict]) -> bool:
+    version = policy_set.version
+    existing = {p.code: p for p in Policy.objects.filter(policy_set=policy_set, version=version)}
+    codes = [item["code"] for item in items]
+    if len(set(codes)) != len(codes):
+        raise ValidationError({"policies": ["Each code appears once."]})
+    base_policies: dict[str, Policy] = {}
+    if policy_set.base is not None:
+        base_policies = {p.code: p for p in policy_set.base.effective_policies()}
+    changed = False
+    for position, item in enumerate(items, start=1):
+        item = dict(item)
+        code = item.pop("code")
+        adapts_code = item.pop("adapts", None)
+        adapts = None
+        if adapts_code:
+            adapts = base_policies.get(adapts_code)
+            if adapts is None:
+                raise ValidationError(
+                    {"policies": [f"{code}: the base set has no policy {adapts_code!r}."]}
+                )
+        item.setdefault("position", position)
+        _check_fields(item, POLICY_FIELDS)
+        policy = existing.get(code) or Policy(policy_set=policy_set, version=version, code=code)
+        values = {**item, "adapts": adapts}
+        if policy.pk is None or any(getattr(policy, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(policy, key, value)
+            policy._history_user = by
+            policy.save()
+            changed = True
+    for code, policy in existing.items():
+        if code in codes:
+            continue
+        if policy.assessments.exists():
+            raise ValidationError(
+                {"policies": [f"{code} has assessments; publish a new version instead."]}
+            )
+        policy._history_user = by
+        policy.delete()
+        changed = True
+    return changed

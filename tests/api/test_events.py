@@ -1,0 +1,76 @@
+"""events/: read-only, newest first, filters since/product/community/verb."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from products.events import record
+from products.models import Event
+
+URL = "/api/v1/events/"
+
+
+@pytest.fixture
+def events(product, community, maintainer):
+    old = record("product_registered", actor=maintainer, product=product)
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    record("community_updated", community=community, data={"fields": ["charter"]})
+    record("assessment_changed", actor=maintainer, product=product, data={"policy": "P1"})
+
+
+@pytest.mark.django_db
+def test_events_list_newest_first_with_contract_fields(api_client, events):
+    rows = api_client.get(URL).json()["results"]
+    assert [r["verb"] for r in rows] == [
+        "assessment_changed",
+        "community_updated",
+        "product_registered",
+    ]
+    assert set(rows[0]) >= {
+        "id",
+        "verb",
+        "actor",
+        "product",
+        "community",
+        "request",
+        "data",
+        "created_at",
+    }
+    assert rows[0]["actor"] == "maintainer"
+    assert rows[0]["product"] == "widget"
+    assert rows[1]["community"] == "alpha"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "verbs"),
+    [
+        ("product=widget", {"assessment_changed", "product_registered"}),
+        ("community=alpha", {"community_updated"}),
+        ("verb=community_updated", {"community_updated"}),
+        ("product=nobody", set()),
+    ],
+)
+def test_event_filters(api_client, events, query, verbs):
+    rows = api_client.get(f"{URL}?{query}").json()["results"]
+    assert {r["verb"] for r in rows} == verbs
+
+
+@pytest.mark.django_db
+def test_since_keeps_events_at_or_after_the_time(api_client, events):
+    since = (timezone.now() - datetime.timedelta(days=1)).isoformat()
+    rows = api_client.get(URL, {"since": since}).json()["results"]
+    assert {r["verb"] for r in rows} == {"assessment_changed", "community_updated"}
+    assert api_client.get(URL, {"since": "yesterday"}).status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "patch", "put", "delete"])
+def test_events_are_read_only(client_for, hub_admin, events, method):
+    event = Event.objects.first()
+    url = URL if method == "post" else f"{URL}{event.pk}/"
+    response = getattr(client_for(hub_admin), method)(url, {"verb": "x"}, format="json")
+    assert response.status_code == 405

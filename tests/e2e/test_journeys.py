@@ -1,0 +1,157 @@
+"""The main journeys in a real browser (headless Chromium)."""
+
+from __future__ import annotations
+
+import pytest
+
+from spokes.models import Policy
+from tests.conftest import PASSWORD, make_assessment, make_product
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def catalog(product, other_product, community, policy_set):
+    """widget (alpha, one assessment), gadget (beta) and a few more products."""
+    make_assessment(
+        product, Policy.objects.get(code="P1"), "full", evidence_url="https://ci.example.org/w"
+    )
+    for slug, summary, licence in [
+        ("solverkit", "Sparse linear solvers for large systems", "MIT"),
+        ("meshgen", "Unstructured mesh generation", "BSD-3-Clause"),
+        ("plotter", "Plots and visualisation of fields", "Apache-2.0"),
+    ]:
+        make_product(slug, summary=summary, license=licence)
+    return product
+
+
+def test_browse_search_facet_and_open_a_product(live_server, page, shot, catalog):
+    page.goto(live_server.url + "/")
+    assert page.get_by_role("heading", name="The PESO hub and its spokes").is_visible()
+    shot(page, "home")
+    page.get_by_role("link", name="Catalog", exact=True).click()
+    page.wait_for_url("**/products/")
+    assert page.get_by_text("5 products").is_visible()
+    shot(page, "catalog")
+
+    page.get_by_label("Search products").fill("widget")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/products/?q=widget*")
+    assert page.get_by_text("1 product.").is_visible()
+    shot(page, "search")
+
+    page.goto(live_server.url + "/products/")
+    page.locator(".facets").get_by_role("link", name="MIT").click()
+    page.wait_for_url("**license=MIT*")
+    assert page.get_by_text("1 product.").is_visible()
+    assert page.locator(".results").get_by_role("link", name="Solverkit").is_visible()
+    shot(page, "facet-license")
+    page.get_by_role("link", name="License: MIT").click()  # remove the filter
+    page.locator(".facets").get_by_role("link", name="Alpha SDK").click()
+    page.wait_for_url("**community=alpha*")
+    assert page.get_by_text("1 product.").is_visible()
+    shot(page, "facet-spoke")
+
+    page.locator(".results").get_by_role("link", name="Widget").click()
+    page.wait_for_url("**/products/widget/")
+    compliance = page.locator("#compliance-base")
+    assert "unknown" in compliance.inner_text()
+    row = page.get_by_role("row", name="P1 Builds with Spack")
+    assert "full" in row.inner_text()
+    assert row.get_by_role("link", name="evidence").get_attribute("href") == (
+        "https://ci.example.org/w"
+    )
+    shot(page, "product")
+
+
+def test_a_maintainer_edits_assessments_and_the_badge_changes(
+    live_server, page, shot, catalog, maintainer
+):
+    badge_url = live_server.url + "/products/widget/badge.svg"
+
+    def badge_text() -> str:
+        return page.evaluate(
+            "url => fetch(url, {cache: 'no-store'}).then(r => r.text())", badge_url
+        )
+
+    page.goto(live_server.url + "/products/widget/")
+    before = badge_text()
+    assert "unknown 1/2" in before
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username").fill(maintainer.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    shot(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+    page.goto(live_server.url + "/products/widget/")
+    page.get_by_role("link", name="Edit assessments for base").click()
+    page.wait_for_url("**/assessments/?policy_set=base")
+    shot(page, "assessments-form")
+    # First a partial without justification: the form comes back with the error marked.
+    page.get_by_label("P2 status").select_option("partial")
+    page.get_by_role("button", name="Save assessments").click()
+    assert page.get_by_text("A justification is required").is_visible()
+    assert page.locator("#row-P2.has-error").is_visible()
+    shot(page, "assessments-error")
+    page.get_by_label("P2 status").select_option("full")
+    page.get_by_role("button", name="Save assessments").click()
+    page.wait_for_url("**/products/widget/#compliance-base")
+    assert "compliant" in page.locator("#compliance-base").inner_text()
+    img = page.get_by_role("img", name="Compliance badge of Widget")
+    img.scroll_into_view_if_needed()
+    shot(page, "product-after")
+
+    after = badge_text()
+    assert "compliant 2/2" in after
+    assert after != before
+    # The page's own <img> shows the new badge at once (it carries a version parameter).
+    assert (
+        page.evaluate("() => document.querySelector('img[alt^=\"Compliance badge\"]').naturalWidth")
+        > 0
+    )
+
+
+def test_the_catalog_works_by_keyboard_alone(live_server, page, shot, catalog):
+    page.goto(live_server.url + "/products/")
+
+    def tab_until(predicate_js: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(predicate_js):
+                return
+        raise AssertionError(f"never reached focus: {predicate_js}")
+
+    tab_until("document.activeElement.id === 'q'")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.type("solvers")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/products/?q=solvers*")
+    shot(page, "keyboard-results")
+    tab_until("!!document.activeElement.closest('.results h3')")
+    shot(page, "keyboard-focus-on-result")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/products/solverkit/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Solverkit"
+    shot(page, "keyboard-product")
+
+
+def test_pages_fit_a_phone_screen(live_server, browser, shot, catalog):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    page = context.new_page()
+    try:
+        for name, path in [
+            ("home", "/"),
+            ("catalog", "/products/"),
+            ("product", "/products/widget/"),
+            ("community", "/communities/alpha/"),
+        ]:
+            page.goto(live_server.url + path)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, f"{path} scrolls sideways by {overflow}px"
+            shot(page, f"phone-{name}")
+    finally:
+        context.close()
