@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "memberships": len(members),
                 "policy_sets": PolicySet.objects.count(),
             },
-            "events": Event.objects.for_list()[:10],
+            "events": Event.objects.for_list().visible_to(request.user)[:10],
         },
     )
 

@@ -224,6 +224,9 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = EventFilter
     queryset = Event.objects.for_list().order_by("-created_at", "-id")
 
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
 
 def register(router: DefaultRouter) -> None:
     """Add this module's viewsets to the router."""

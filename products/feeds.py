@@ -53,7 +53,8 @@ class EventsFeed(Feed):
         return "Everything that happened in the registry, newest first."
 
     def items(self, scope: Scope):
-        return Event.objects.for_list().filter(**scope.filters)[:50]
+        # A public feed: read as an anonymous visitor (no private drafts).
+        return Event.objects.for_list().visible_to(None).filter(**scope.filters)[:50]
 
     def item_title(self, item: Event) -> str:
         subject = item.product or item.community

@@ -29,7 +29,7 @@ from products import checklist
 from products.events import Verb, record
 from products.models import LifecycleRequest, Membership, Product
 from spokes import access, governance
-from spokes.models import Community, Decision
+from spokes.models import LEAD_ROLES, Community, CommunityRole, Decision
 
 State = LifecycleRequest.State
 Kind = LifecycleRequest.Kind
@@ -85,7 +85,11 @@ def visible_requests(user) -> QuerySet[LifecycleRequest]:
         visible |= (
             Q(requested_by=user)
             | Q(product__in=Product.objects.filter(maintainers=user).values("pk"))
-            | Q(community_id__in=access.lead_community_ids(user))
+            | Q(
+                community_id__in=CommunityRole.objects.filter(
+                    user=user, role__in=LEAD_ROLES
+                ).values("community_id")
+            )
         )
     return qs.filter(visible)
 

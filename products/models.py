@@ -288,6 +288,18 @@ class EventQuerySet(models.QuerySet):
     def for_list(self) -> EventQuerySet:
         return self.select_related("actor", "product", "community", "request")
 
+    def visible_to(self, user) -> EventQuerySet:
+        """Events a user may read: all but those of draft requests the user may not see
+        (a draft is private to its requester, the product's maintainers and the leads)."""
+        from products.lifecycle import visible_requests
+        from spokes.access import is_hub_admin
+
+        if is_hub_admin(user):
+            return self
+        draft = Q(request__state=LifecycleRequest.State.DRAFT)
+        visible_drafts = visible_requests(user).filter(state=LifecycleRequest.State.DRAFT)
+        return self.exclude(draft & ~Q(request__in=visible_drafts.values("pk")))
+
 
 class Event(models.Model):
     """Append-only log of everything that happened."""

@@ -102,7 +102,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "depends_on__name"
             ),
             "dependents": product.dependents.select_related("product").order_by("product__name"),
-            "events": Event.objects.for_list().filter(product=product)[:10],
+            "events": Event.objects.for_list().visible_to(user).filter(product=product)[:10],
             "can_edit": can_edit,
             "can_assess": can_edit or access.can_assess(user, product),
             "can_request": can_edit or bool(access.lead_community_ids(user)),
@@ -237,7 +237,7 @@ def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def event_list(request: HttpRequest) -> HttpResponse:
-    filterset = EventFilter(request.GET, queryset=Event.objects.for_list())
+    filterset = EventFilter(request.GET, queryset=Event.objects.for_list().visible_to(request.user))
     events = filterset.qs if filterset.is_valid() else Event.objects.none()
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     verbs = (
