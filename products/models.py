@@ -5,11 +5,21 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+
+# Slugs that would collide with a page under /products/.
+RESERVED_PRODUCT_SLUGS = frozenset({"new"})
+
+
+def validate_product_slug(value: str) -> None:
+    if value in RESERVED_PRODUCT_SLUGS:
+        raise ValidationError(f"'{value}' is reserved; choose another slug.")
 
 
 class Area(models.Model):
@@ -35,7 +45,10 @@ class ProductQuerySet(models.QuerySet):
 
 class Product(models.Model):
     slug = models.SlugField(
-        max_length=100, unique=True, help_text="The Spack package name where there is one."
+        max_length=100,
+        unique=True,
+        validators=[validate_product_slug],
+        help_text="The Spack package name where there is one.",
     )
     name = models.CharField(max_length=200)
     summary = models.CharField(max_length=500, blank=True)

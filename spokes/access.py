@@ -123,7 +123,8 @@ def can_review_request(user, request: LifecycleRequest) -> bool:
 def seat_for(user, decision: Decision) -> Seat | None:
     if not _active(user) or decision.body_id is None:
         return None
-    return Seat.objects.filter(body_id=decision.body_id, user=user).first()
+    # Only a seat whose term covers today votes.
+    return Seat.objects.current().filter(body_id=decision.body_id, user=user).first()
 
 
 def can_vote(user, decision: Decision) -> bool:

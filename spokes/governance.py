@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from peso_registry.exceptions import TransitionNotAllowed
 from spokes import access
-from spokes.models import Community, Decision, GovernanceBody, Vote
+from spokes.models import Community, Decision, GovernanceBody, Vote, current_seat_q
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def tally(
     if votes is None:
         votes = list(decision.votes.all())
     if seats is None:
-        seats = body.seats.count() if body is not None else 0
+        seats = body.seats.current().count() if body is not None else 0
     counts = {choice: 0 for choice in Vote.Choice.values}
     for vote in votes:
         counts[vote.choice] += 1
@@ -98,7 +98,9 @@ def decisions_for_list() -> QuerySet[Decision]:
     return (
         Decision.objects.select_related("community", "body", "closed_by", "request")
         .prefetch_related(Prefetch("votes", queryset=Vote.objects.select_related("voter")))
-        .annotate(seat_count=Count("body__seats", distinct=True))
+        .annotate(
+            seat_count=Count("body__seats", filter=current_seat_q("body__seats__"), distinct=True)
+        )
     )
 
 

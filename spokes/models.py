@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -140,6 +141,19 @@ class GovernanceBody(models.Model):
         return self.name
 
 
+def current_seat_q(prefix: str = "", on: datetime.date | None = None) -> Q:
+    """Seats whose term covers ``on`` (today by default); open-ended terms count."""
+    on = on or datetime.date.today()
+    return (Q(**{f"{prefix}term_start__isnull": True}) | Q(**{f"{prefix}term_start__lte": on})) & (
+        Q(**{f"{prefix}term_end__isnull": True}) | Q(**{f"{prefix}term_end__gte": on})
+    )
+
+
+class SeatQuerySet(models.QuerySet):
+    def current(self, on: datetime.date | None = None) -> SeatQuerySet:
+        return self.filter(current_seat_q(on=on))
+
+
 class Seat(models.Model):
     class Represents(models.TextChoices):
         PRODUCT_TEAM = "product_team", "Member product team"
@@ -158,6 +172,8 @@ class Seat(models.Model):
     )
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
+
+    objects = SeatQuerySet.as_manager()
 
     class Meta:
         ordering = ["body", "id"]

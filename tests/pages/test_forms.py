@@ -188,3 +188,17 @@ def test_the_atom_feed_lists_events_and_can_be_scoped(client, product, other_pro
     assert body.count("<entry>") == 1 and "Widget" in body
     assert client.get("/feeds/events.atom").content.decode().count("<entry>") == 2
     assert client.get("/feeds/events.atom?product=nope").status_code == 404
+
+
+def test_a_slug_that_names_a_page_is_refused_on_the_form_and_in_the_api(
+    client_as, client_for, stranger
+):
+    response = client_as(stranger).post("/products/new/", {"name": "New", "slug": "new"})
+    assert response.status_code == 200
+    assert b"is reserved" in response.content
+    api = client_for(stranger).post(
+        "/api/v1/products/", {"slug": "new", "name": "New"}, format="json"
+    )
+    assert api.status_code == 400
+    assert "reserved" in str(api.json()["slug"])
+    assert not Product.objects.filter(slug="new").exists()

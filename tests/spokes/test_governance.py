@@ -125,3 +125,21 @@ def test_no_blocker_where_the_body_does_not_require_a_vote(other_community):
     make_body(other_community, requires_vote=False)
     decision = governance.open_decision(community=other_community, subject="x")
     assert governance.approval_blocker(decision) is None
+
+
+def test_a_seat_whose_term_has_ended_neither_votes_nor_counts_toward_quorum(decision, seats):
+    import datetime
+
+    from spokes.models import Seat
+
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    Seat.objects.filter(user=seats[3]).update(term_end=yesterday)
+    with pytest.raises(PermissionDenied):
+        governance.cast_vote(decision=decision, by=seats[3], choice="yes")
+    assert governance.tally(decision).seats == 3
+    listed = governance.decisions_for_list().get(pk=decision.pk)
+    assert listed.seat_count == 3
+    # Two of the three current seats meet a quorum of one half.
+    for user in seats[:2]:
+        governance.cast_vote(decision=decision, by=user, choice="yes")
+    assert governance.approval_blocker(decision) is None
