@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-
 # Slugs that would collide with a page under /products/.
 RESERVED_PRODUCT_SLUGS = frozenset({"new"})
 
