@@ -20,9 +20,9 @@ from products.compliance import Status
 from products.filters import (
     MEMBERSHIP_STATES,
     ProductFilter,
-    _membership_state_q,
     compliance_q,
     mandatory_policy_ids,
+    membership_state_q,
     search_products,
 )
 from products.models import Assessment, Membership, Product
@@ -117,7 +117,7 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
     memberships = Membership.objects.filter(product__in=_ids(qs))
     if bases.data.get("membership_state"):
         # With a state chosen, a community counts the products in that state there.
-        memberships = memberships.filter(_membership_state_q(bases.data["membership_state"]))
+        memberships = memberships.filter(membership_state_q(bases.data["membership_state"]))
     rows = (
         memberships.values("community__slug", "community__name")
         .annotate(n=Count("product", distinct=True))
@@ -144,7 +144,7 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
     community = bases.data.get("community")
     aggregates = {}
     for value, _label in MEMBERSHIP_STATES:
-        rows_q = Membership.objects.filter(_membership_state_q(value))
+        rows_q = Membership.objects.filter(membership_state_q(value))
         if community is not None:
             rows_q = rows_q.filter(community=community)
         aggregates[value] = Count("pk", filter=Q(pk__in=rows_q.values("product_id")))

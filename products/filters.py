@@ -116,7 +116,6 @@ def membership_state_q(state: str) -> Q:
     return Q(state=Membership.State.OFFRAMPED) & ~sunsetting
 
 
-_membership_state_q = membership_state_q  # the old name, still imported by products.catalog
 
 
 @extend_schema_field(OpenApiTypes.STR)
