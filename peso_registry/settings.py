@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "CommunityKindEnum": "spokes.models.Community.Kind",
         "AssessmentStatusEnum": "products.models.Assessment.Status",
         "RequestKindEnum": "products.models.LifecycleRequest.Kind",
+        "StakeholderKindEnum": "products.models.Stakeholder.Kind",
         "ComplianceStatusEnum": ["compliant", "partial", "noncompliant", "unknown"],
         "PolicyComplianceStatusEnum": ["full", "partial", "none", "na", "unknown"],
     },

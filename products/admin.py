@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from products.models import (
@@ -9,6 +10,8 @@ from products.models import (
     LifecycleRequest,
     Membership,
     Product,
+    ProductUse,
+    Stakeholder,
 )
 
 
@@ -26,6 +29,13 @@ class MembershipInline(admin.TabularInline):
     fields = ["community", "state", "joined_at", "left_at", "source", "inferred"]
 
 
+class ProductUseInline(admin.TabularInline):
+    model = ProductUse
+    extra = 0
+    fields = ["stakeholder", "note", "contact", "source"]
+    autocomplete_fields = ["stakeholder"]
+
+
 @admin.register(Product)
 class ProductAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug", "license", "spack_package", "updated_at"]
@@ -33,7 +43,7 @@ class ProductAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "slug", "summary", "spack_package"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["areas", "maintainers"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, ProductUseInline]
 
 
 @admin.register(Dependency)
@@ -74,3 +84,30 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["verb"]
     search_fields = ["verb", "product__name", "community__name"]
     date_hierarchy = "created_at"
+
+
+class StakeholderUseInline(admin.TabularInline):
+    model = ProductUse
+    extra = 0
+    fields = ["product", "note", "contact", "source"]
+    autocomplete_fields = ["product"]
+
+
+@admin.register(Stakeholder)
+class StakeholderAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "kind", "website", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug", "summary"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [StakeholderUseInline]
+    # A website typed without a scheme is an https one (and Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(ProductUse)
+class ProductUseAdmin(SimpleHistoryAdmin):
+    list_display = ["product", "stakeholder", "note", "source", "created_at"]
+    list_filter = ["stakeholder__kind", "stakeholder"]
+    search_fields = ["product__name", "product__slug", "stakeholder__name", "note", "contact"]
+    autocomplete_fields = ["product", "stakeholder"]
+    list_select_related = ["product", "stakeholder"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import django_filters
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -15,15 +16,29 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from peso_registry.conditional import ConditionalMixin, check_if_match, with_etag
+from peso_registry.conditional import ConditionalMixin, check_if_match, etag_for, with_etag
 from products import services
 from products.filters import AssessmentFilter, EventFilter, ProductFilter
-from products.models import Assessment, Dependency, Event, Membership, Product
-from products.permissions import CanAssess, CanEditProduct, ReadOnly
+from products.models import (
+    Assessment,
+    Dependency,
+    Event,
+    Membership,
+    Product,
+    ProductUse,
+    Stakeholder,
+)
+from products.permissions import (
+    CanAssess,
+    CanEditProduct,
+    CanManageStakeholders,
+    CanRecordUse,
+    ReadOnly,
+)
 from products.serializers import (
     AssessmentPatchSerializer,
     AssessmentSerializer,
@@ -31,7 +46,11 @@ from products.serializers import (
     EventSerializer,
     ProductComplianceSerializer,
     ProductSerializer,
+    ProductUseSerializer,
+    ProductUseWriteSerializer,
     ProductWriteSerializer,
+    StakeholderSerializer,
+    StakeholderWriteSerializer,
     bulk_compliance,
 )
 from spokes import access
@@ -41,12 +60,20 @@ SLUG_RE = "[-a-zA-Z0-9_]+"
 WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: stale If-Match."
 
 
+def _uses_with_stakeholders():
+    return ProductUse.objects.select_related("stakeholder").order_by("stakeholder__name", "pk")
+
+
+USE_PERMISSION = "Maintainers of the product, leads of a community it belongs to, and hub admins."
+
+
 @extend_schema_view(
     list=extend_schema(summary="List products", description="Filterable, sortable, paginated."),
     retrieve=extend_schema(
         summary="A product",
-        description="Embeds memberships, dependencies, dependents and a compliance summary "
-        "per policy set. The response carries an ETag; send it back as If-Match on PATCH.",
+        description="Embeds memberships, dependencies, dependents, the stakeholders recorded "
+        "as using it (`used_by`) and a compliance summary per policy set. The response "
+        "carries an ETag; send it back as If-Match on PATCH.",
     ),
     create=extend_schema(
         summary="Register a product",
@@ -77,7 +104,8 @@ class ProductViewSet(
     write_serializer_class = ProductWriteSerializer
     filterset_class = ProductFilter
     permission_classes = [ReadOnly | CanEditProduct]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    # DELETE only where an action maps it (`uses/{stakeholder}/`); a product is never deleted.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return Product.objects.order_by("name", "pk").prefetch_related(
@@ -89,6 +117,8 @@ class ProductViewSet(
             ),
             Prefetch("dependencies", queryset=Dependency.objects.select_related("depends_on")),
             Prefetch("dependents", queryset=Dependency.objects.select_related("product")),
+            # `used_by`: one more query per page, whatever the page size.
+            Prefetch("uses", queryset=_uses_with_stakeholders()),
         )
 
     def perform_post(self, data: dict) -> Product:
@@ -135,6 +165,155 @@ class ProductViewSet(
             }
         ).data
         return with_etag(request, Response(data))
+
+    def _product_for_uses(self, request, slug: str) -> Product:
+        product = get_object_or_404(Product, slug=slug)
+        # Permission before anything else: a refused write changes nothing.
+        self.check_object_permissions(request, product)
+        return product
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Stakeholders recorded as using a product",
+        description="By stakeholder name, with the note, contact and source of each record. "
+        "404 for an unknown product.",
+        responses={200: ProductUseSerializer(many=True)},
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record that a stakeholder uses a product (upsert)",
+        description="Adds the use (201), or updates the note, contact and source of the "
+        "existing one (200; fields left out keep their values). The offramp checklist "
+        "lists the product's users with its dependents. "
+        + USE_PERMISSION
+        + " 400: unknown stakeholder or invalid fields; 401: not signed in; 403: not "
+        "allowed; 404: unknown product; 412: stale If-Match (the ETag of the use).",
+        request=ProductUseWriteSerializer,
+        responses={200: ProductUseSerializer, 201: ProductUseSerializer},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="uses",
+        permission_classes=[ReadOnly | CanRecordUse],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def uses(self, request, slug=None):
+        product = self._product_for_uses(request, slug)
+        if request.method == "GET":
+            rows = _uses_with_stakeholders().filter(product=product).select_related("product")
+            return with_etag(request, Response(ProductUseSerializer(rows, many=True).data))
+        serializer = ProductUseWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        stakeholder = data.pop("stakeholder")
+        with transaction.atomic():
+            if request.headers.get("If-Match"):
+                existing = (
+                    ProductUse.objects.select_for_update()
+                    .filter(product=product, stakeholder=stakeholder)
+                    .first()
+                )
+                check_if_match(request, ProductUseSerializer(existing).data if existing else None)
+            use, created = services.record_use(
+                product=product, stakeholder=stakeholder, by=request.user, **data
+            )
+        response = Response(ProductUseSerializer(use).data, status=201 if created else 200)
+        response["ETag"] = etag_for(response.data)
+        return response
+
+    @extend_schema(
+        summary="Forget that a stakeholder uses a product",
+        description="The record's history stays. "
+        + USE_PERMISSION
+        + " 401: not signed in; 403: not allowed; 404: unknown product, or the stakeholder "
+        "is not recorded as using it.",
+        request=None,
+        responses={204: None},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"uses/(?P<stakeholder>[-a-zA-Z0-9_]+)",
+        url_name="use-detail",
+        permission_classes=[ReadOnly | CanRecordUse],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def remove_use(self, request, slug=None, stakeholder=None):
+        product = self._product_for_uses(request, slug)
+        target = get_object_or_404(Stakeholder, slug=stakeholder)
+        if not services.remove_use(product=product, stakeholder=target, by=request.user):
+            raise NotFound(f"{target.slug!r} is not recorded as using {product.slug!r}.")
+        return Response(status=204)
+
+
+class StakeholderFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Stakeholder.Kind.choices)
+    product = django_filters.CharFilter(
+        field_name="uses__product__slug", distinct=True, help_text="Slug of a product it uses."
+    )
+
+    class Meta:
+        model = Stakeholder
+        fields = ("kind", "product")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List stakeholders",
+        description="Facilities, application teams, vendors, agencies, industry and "
+        "international partners, each with the products it is recorded as using.",
+    ),
+    retrieve=extend_schema(summary="A stakeholder", description="Carries an ETag."),
+    create=extend_schema(
+        summary="Record a stakeholder",
+        description="Hub admins only. " + WRITE_ERRORS,
+        request=StakeholderWriteSerializer,
+        responses={201: StakeholderSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a stakeholder",
+        description="Hub admins only; the slug cannot change. " + WRITE_ERRORS,
+        request=StakeholderWriteSerializer,
+        responses={200: StakeholderSerializer},
+    ),
+)
+class StakeholderViewSet(
+    ConditionalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_RE
+    serializer_class = StakeholderSerializer
+    write_serializer_class = StakeholderWriteSerializer
+    filterset_class = StakeholderFilter
+    permission_classes = [ReadOnly | CanManageStakeholders]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Stakeholder.objects.order_by("name", "pk").prefetch_related(
+            Prefetch(
+                "uses",
+                queryset=ProductUse.objects.select_related("product").order_by(
+                    "product__name", "pk"
+                ),
+            )
+        )
+
+    def perform_post(self, data: dict) -> Stakeholder:
+        return services.create_stakeholder(by=self.request.user, **data)
+
+    def perform_patch(self, instance: Stakeholder, data: dict) -> None:
+        services.update_stakeholder(stakeholder=instance, by=self.request.user, **data)
 
 
 @extend_schema_view(
@@ -232,4 +411,5 @@ def register(router: DefaultRouter) -> None:
     """Add this module's viewsets to the router."""
     router.register("products", ProductViewSet, basename="api-product")
     router.register("assessments", AssessmentViewSet, basename="api-assessment")
+    router.register("stakeholders", StakeholderViewSet, basename="api-stakeholder")
     router.register("events", EventViewSet, basename="api-event")

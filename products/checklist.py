@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from products import compliance
-from products.models import Dependency, LifecycleRequest, Membership, Product
+from products.models import Dependency, LifecycleRequest, Membership, Product, ProductUse
 
 PUBLIC_FORGES = frozenset(
     {
@@ -51,8 +51,14 @@ class Item:
 class Checklist:
     kind: str
     items: list[Item] = field(default_factory=list)
-    # Offramp only: active products that depend on the product (the impact list).
+    # Offramp only, the impact list: active products that depend on the product, and the
+    # stakeholders recorded as using it (``ProductUse`` rows, stakeholder loaded).
     dependents: list[Product] = field(default_factory=list)
+    uses: list[ProductUse] = field(default_factory=list)
+
+    @property
+    def stakeholders(self) -> list:
+        return [use.stakeholder for use in self.uses]
 
     @property
     def passed(self) -> bool:
@@ -209,6 +215,16 @@ def dependents_of(product: Product) -> list[Product]:
     )
 
 
+def uses_of(product: Product) -> list[ProductUse]:
+    """Stakeholders recorded as using ``product`` (each ``ProductUse`` with its stakeholder),
+    by stakeholder name."""
+    return list(
+        ProductUse.objects.filter(product=product)
+        .select_related("stakeholder")
+        .order_by("stakeholder__name", "pk")
+    )
+
+
 def _offramp(
     request: LifecycleRequest, *, successor: Product | None, acknowledge: bool
 ) -> Checklist:
@@ -242,17 +258,37 @@ def _offramp(
     )
 
     dependents = dependents_of(product)
-    slugs = ", ".join(p.slug for p in dependents)
-    if not dependents:
-        ok, detail = True, "No active product depends on it."
+    uses = uses_of(product)
+    impact = []
+    if dependents:
+        impact.append(f"depended on by {', '.join(p.slug for p in dependents)}")
+    if uses:
+        users = ", ".join(
+            f"{u.stakeholder.name} ({u.stakeholder.get_kind_display()})" for u in uses
+        )
+        impact.append(f"used by {users}")
+    summary = "; ".join(impact)
+    summary = summary[:1].upper() + summary[1:]
+    if not impact:
+        ok, detail = (
+            True,
+            "No active product depends on it and no stakeholder is recorded using it.",
+        )
     elif successor is not None:
-        ok, detail = True, f"Depended on by {slugs}; successor: {successor.slug}."
+        ok, detail = True, f"{summary}; successor: {successor.slug}."
     elif acknowledge:
-        ok, detail = True, f"Depended on by {slugs}; acknowledged."
+        ok, detail = True, f"{summary}; acknowledged."
     else:
         ok, detail = (
             False,
-            f"Depended on by {slugs}: name a successor or acknowledge the dependents.",
+            f"{summary}: name a successor or acknowledge the dependents.",
         )
-    items.append(Item("dependents", "Dependents have a successor or are acknowledged", ok, detail))
-    return Checklist(kind=request.kind, items=items, dependents=dependents)
+    items.append(
+        Item(
+            "dependents",
+            "Dependent products and recorded users have a successor or are acknowledged",
+            ok,
+            detail,
+        )
+    )
+    return Checklist(kind=request.kind, items=items, dependents=dependents, uses=uses)

@@ -29,6 +29,10 @@ class Verb:
     ONRAMPED = "onramped"
     OFFRAMPED = "offramped"
     CATALOG_IMPORTED = "catalog_imported"
+    STAKEHOLDER_CREATED = "stakeholder_created"
+    STAKEHOLDER_UPDATED = "stakeholder_updated"
+    PRODUCT_USE_RECORDED = "product_use_recorded"
+    PRODUCT_USE_REMOVED = "product_use_removed"
 
 
 def record(

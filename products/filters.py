@@ -116,8 +116,6 @@ def membership_state_q(state: str) -> Q:
     return Q(state=Membership.State.OFFRAMPED) & ~sunsetting
 
 
-
-
 @extend_schema_field(OpenApiTypes.STR)
 class SlugModelChoiceFilter(django_filters.ModelChoiceFilter):
     """A row named by its slug; an unknown slug is a 400 (API) / form error (pages)."""

@@ -3,8 +3,9 @@
 The same importers as the management commands, the same summary as JSON. Permissions
 (DESIGN §5, kept strict): hub admins import anything; a community lead imports a Spack
 recipe or an xSDK compatibility file for a product of a community they lead, and a catalog
-file only when every product it touches is a member of a community they lead and the file
-has no ``communities`` / ``policy_sets`` sections. Anyone else: 403 (401 when anonymous).
+file only when every product it touches (``uses`` included) is a member of a community they
+lead and the file has no ``communities`` / ``policy_sets`` / ``stakeholders`` sections.
+Anyone else: 403 (401 when anonymous).
 """
 
 from __future__ import annotations
@@ -74,9 +75,10 @@ def _check_catalog(user, parsed: catalog.Catalog) -> None:
         return
     if not access.lead_community_ids(user):
         raise PermissionDenied("Only hub admins and community leads may import catalog files.")
-    if parsed.communities or parsed.policy_sets:
+    if parsed.communities or parsed.policy_sets or parsed.stakeholders:
         raise PermissionDenied(
-            "Only hub admins may import communities or policy sets; remove those sections."
+            "Only hub admins may import communities, policy sets or stakeholders; remove "
+            "those sections."
         )
     led_slugs = set(
         Community.objects.filter(pk__in=access.lead_community_ids(user)).values_list(

@@ -27,7 +27,7 @@ from django.utils import timezone
 from peso_registry.exceptions import TransitionNotAllowed
 from products import checklist
 from products.events import Verb, record
-from products.models import LifecycleRequest, Membership, Product
+from products.models import Event, LifecycleRequest, Membership, Product
 from spokes import access, governance
 from spokes.models import LEAD_ROLES, Community, CommunityRole, Decision
 
@@ -292,6 +292,7 @@ def request_approve(
             "successor": locked.successor.slug if locked.successor else None,
             "acknowledge_dependents": locked.acknowledge_dependents,
             "dependents": [p.slug for p in result.dependents],
+            "stakeholders": [s.slug for s in result.stakeholders],
         }
         governance.close_decision(
             decision=decision,
@@ -299,7 +300,17 @@ def request_approve(
             by=by,
             rationale=_decision_rationale(rationale, locked, plan),
         )
-        _event(Verb.REQUEST_APPROVED, locked, by, rationale, decision=decision.pk, **plan)
+        # The checklist is recorded as it stood: once the membership exists, a fresh
+        # computation would fail "not already a member" and misread the decision.
+        _event(
+            Verb.REQUEST_APPROVED,
+            locked,
+            by,
+            rationale,
+            decision=decision.pk,
+            checklist=[item.as_dict() for item in result.items],
+            **plan,
+        )
         _event(Verb.DECISION_TAKEN, locked, by, rationale, decision=decision.pk, outcome="approved")
         if locked.kind == Kind.ONRAMP:
             _onramp(locked, by)
@@ -307,6 +318,36 @@ def request_approve(
             _offramp(locked, by)
     _refresh(request, locked)
     return request
+
+
+def checklist_of(request: LifecycleRequest) -> tuple[checklist.Checklist, datetime.datetime | None]:
+    """The checklist to show for a request, and the time it stands for.
+
+    An approved request shows the checklist recorded at approval (and its time); any other
+    request shows it computed now (time None).
+    """
+    if request.state == State.APPROVED:
+        event = (
+            Event.objects.filter(request=request, verb=Verb.REQUEST_APPROVED)
+            .order_by("-created_at")
+            .first()
+        )
+        if event is not None and "checklist" in event.data:
+            recorded = checklist.Checklist(
+                kind=request.kind,
+                items=[checklist.Item(**item) for item in event.data["checklist"]],
+                dependents=list(
+                    Product.objects.filter(slug__in=event.data.get("dependents") or [])
+                ),
+                # The stakeholders recorded as users at approval (those still on record).
+                uses=[
+                    use
+                    for use in checklist.uses_of(request.product)
+                    if use.stakeholder.slug in (event.data.get("stakeholders") or [])
+                ],
+            )
+            return recorded, event.created_at
+    return checklist.compute(request), None
 
 
 def request_reject(*, request: LifecycleRequest, by, rationale: str = "") -> LifecycleRequest:
@@ -427,10 +468,12 @@ def _decision_rationale(rationale: str, req: LifecycleRequest, plan: dict) -> st
     notes = []
     if plan["dependents"]:
         notes.append(f"Dependents: {', '.join(plan['dependents'])}.")
+    if plan.get("stakeholders"):
+        notes.append(f"Used by: {', '.join(plan['stakeholders'])}.")
     if plan["successor"]:
         notes.append(f"Successor: {plan['successor']}.")
     if plan["acknowledge_dependents"]:
-        notes.append("Impact on dependents acknowledged.")
+        notes.append("Impact on dependents and users acknowledged.")
     return "\n\n".join(part for part in (rationale, " ".join(notes)) if part)
 
 

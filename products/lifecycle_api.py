@@ -20,7 +20,7 @@ from rest_framework.settings import api_settings
 
 from peso_registry.conditional import check_if_match, with_etag
 from peso_registry.renderers import CSVRenderer
-from products import checklist, lifecycle
+from products import lifecycle
 from products.lifecycle_forms import DecisionFilter, RequestFilter
 from products.lifecycle_serializers import (
     ActionSerializer,
@@ -145,7 +145,8 @@ class LifecycleRequestViewSet(
     @action(detail=True, methods=["get"])
     def checklist(self, request: Request, pk=None) -> Response:
         obj = self.get_object()
-        return Response(checklist_payload(obj, checklist.compute(obj)))
+        result, as_of = lifecycle.checklist_of(obj)
+        return Response(checklist_payload(obj, result, as_of=as_of))
 
 
 class DecisionViewSet(viewsets.ReadOnlyModelViewSet):

@@ -6,11 +6,14 @@ side takes slugs and hands validated data to ``products.lifecycle``, never savin
 
 from __future__ import annotations
 
+import datetime
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from products.checklist import Checklist
 from products.models import LifecycleRequest, Product
+from products.serializers import UsedBySerializer
 from spokes import governance
 from spokes.models import Community, Decision, Vote
 
@@ -96,14 +99,20 @@ class ApproveSerializer(ActionSerializer):
     acknowledge_dependents = serializers.BooleanField(required=False, default=False)
 
 
-def checklist_payload(req: LifecycleRequest, result: Checklist) -> dict:
+def checklist_payload(
+    req: LifecycleRequest, result: Checklist, *, as_of: datetime.datetime | None = None
+) -> dict:
+    """`as_of` is the approval time for an approved request (the checklist recorded then),
+    null for a checklist computed now."""
     return {
         "request": req.pk,
         "kind": req.kind,
         "state": req.state,
+        "as_of": as_of.isoformat() if as_of else None,
         "passed": result.passed,
         "items": [item.as_dict() for item in result.items],
         "dependents": [p.slug for p in result.dependents],
+        "stakeholders": UsedBySerializer(result.uses, many=True).data,
     }
 
 
@@ -239,4 +248,7 @@ class ChecklistSerializer(serializers.Serializer):
     items = ChecklistItemSerializer(many=True)
     dependents = serializers.ListField(
         child=serializers.CharField(), help_text="Offramp: active products depending on it."
+    )
+    stakeholders = UsedBySerializer(
+        many=True, help_text="Offramp: stakeholders recorded as using it."
     )

@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from peso_registry.exceptions import TransitionNotAllowed
-from products import checklist, lifecycle
+from products import lifecycle
 from products.lifecycle_forms import (
     ActionForm,
     RequestFilter,
@@ -102,9 +102,11 @@ def _render_detail(
         and decision.outcome == Decision.Outcome.PENDING
         and access.can_vote(user, decision)
     )
+    shown_checklist, checklist_as_of = lifecycle.checklist_of(req)
     context = {
         "req": req,
-        "checklist": checklist.compute(req),
+        "checklist": shown_checklist,
+        "checklist_as_of": checklist_as_of,
         "actions": [(a, lifecycle.ACTION_LABELS[a]) for a in lifecycle.allowed_actions(user, req)],
         "can_update": lifecycle.can_update(user, req),
         "decision": decision,

@@ -124,6 +124,63 @@ class Dependency(models.Model):
         return f"{self.product} → {self.depends_on}"
 
 
+class Stakeholder(models.Model):
+    """An organisation recorded as using products: a DOE computing facility, an
+    application team, a vendor, another agency, industry or an international partner."""
+
+    class Kind(models.TextChoices):
+        FACILITY = "facility", "Computing facility"
+        APPLICATION = "application", "Application team"
+        VENDOR = "vendor", "Vendor"
+        AGENCY = "agency", "Agency"
+        INDUSTRY = "industry", "Industry"
+        INTERNATIONAL = "international", "International partner"
+        OTHER = "other", "Other"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    website = models.URLField(blank=True)
+    summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductUse(models.Model):
+    """A stakeholder recorded as using a product: the offramp impact check lists it."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="uses")
+    stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="uses")
+    note = models.TextField(blank=True, help_text="How or what for it is used.")
+    contact = models.CharField(
+        max_length=300, blank=True, help_text="Whom to tell at the stakeholder."
+    )
+    source = models.CharField(max_length=300, blank=True, help_text="Where the fact comes from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["product__name", "stakeholder__name"]
+        constraints = [
+            # One use per product and stakeholder; a change of note/contact/source updates
+            # it (the previous values stay in its history).
+            models.UniqueConstraint(fields=["product", "stakeholder"], name="productuse_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stakeholder} uses {self.product}"
+
+
 class MembershipQuerySet(models.QuerySet):
     def active(self) -> MembershipQuerySet:
         return self.filter(state=Membership.State.ACTIVE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from spokes import access
 from spokes.permissions import ReadOnly, SignedIn
 
-__all__ = ["CanAssess", "CanEditProduct", "ReadOnly"]
+__all__ = ["CanAssess", "CanEditProduct", "CanManageStakeholders", "CanRecordUse", "ReadOnly"]
 
 
 class CanEditProduct(SignedIn):
@@ -33,3 +33,23 @@ class CanAssess(SignedIn):
 
     def has_object_permission(self, request, view, obj) -> bool:
         return access.can_assess(request.user, obj.product)
+
+
+class CanRecordUse(SignedIn):
+    """Who uses a product: its maintainers, leads of a community it belongs to, hub admins
+    (the object is the product)."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return access.can_record_use(request.user, obj)
+
+
+class CanManageStakeholders(SignedIn):
+    """Stakeholder records: hub admins."""
+
+    def has_permission(self, request, view) -> bool:
+        return super().has_permission(request, view) and access.can_manage_stakeholders(
+            request.user
+        )
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return access.can_manage_stakeholders(request.user)

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from products.compliance import STATUSES, PolicyStatus, Summary
 from products.filters import effective_policies_by_set
-from products.models import Assessment, Event, Membership, Product
+from products.models import Assessment, Event, Membership, Product, ProductUse, Stakeholder
 from spokes.models import PolicySet
 
 User = get_user_model()
@@ -103,6 +103,20 @@ class MembershipSerializer(serializers.ModelSerializer):
         )
 
 
+class UsedBySerializer(serializers.ModelSerializer):
+    """A stakeholder recorded as using a product, as listed with the product."""
+
+    stakeholder = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    name = serializers.CharField(source="stakeholder.name", read_only=True)
+    kind = serializers.ChoiceField(
+        source="stakeholder.kind", choices=Stakeholder.Kind.choices, read_only=True
+    )
+
+    class Meta:
+        model = ProductUse
+        fields = ("stakeholder", "name", "kind", "note")
+
+
 class ProductListSerializer(serializers.ListSerializer):
     """Computes the page's compliance in bulk before rendering the rows."""
 
@@ -123,6 +137,12 @@ class ProductSerializer(serializers.ModelSerializer):
     dependencies = serializers.SerializerMethodField()
     dependents = serializers.SerializerMethodField()
     compliance = serializers.SerializerMethodField()
+    used_by = UsedBySerializer(
+        source="uses",
+        many=True,
+        read_only=True,
+        help_text="Stakeholders recorded as using the product (by name).",
+    )
 
     class Meta:
         model = Product
@@ -144,6 +164,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "dependencies",
             "dependents",
             "compliance",
+            "used_by",
             "created_at",
             "updated_at",
             "url",
@@ -338,3 +359,97 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = ("id", "verb", "actor", "product", "community", "request", "data", "created_at")
+
+
+class ProductUseSerializer(serializers.ModelSerializer):
+    """A stakeholder's recorded use of a product (`products/{slug}/uses/`)."""
+
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    stakeholder = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    name = serializers.CharField(source="stakeholder.name", read_only=True)
+    kind = serializers.ChoiceField(
+        source="stakeholder.kind", choices=Stakeholder.Kind.choices, read_only=True
+    )
+
+    class Meta:
+        model = ProductUse
+        fields = (
+            "product",
+            "stakeholder",
+            "name",
+            "kind",
+            "note",
+            "contact",
+            "source",
+            "created_at",
+            "updated_at",
+        )
+
+
+class ProductUseWriteSerializer(serializers.Serializer):
+    """POST `products/{slug}/uses/`: adds the use, or updates note/contact/source of the
+    existing one (fields left out keep their values)."""
+
+    stakeholder = serializers.SlugField(help_text="Slug of a recorded stakeholder.")
+    note = serializers.CharField(required=False, allow_blank=True)
+    contact = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    source = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="Where the fact comes from.",
+    )
+
+    def validate_stakeholder(self, slug: str) -> Stakeholder:
+        stakeholder = Stakeholder.objects.filter(slug=slug).first()
+        if stakeholder is None:
+            raise serializers.ValidationError(f"No stakeholder {slug!r}.")
+        return stakeholder
+
+
+class StakeholderProductSerializer(serializers.ModelSerializer):
+    """A product a stakeholder is recorded as using."""
+
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = ProductUse
+        fields = ("product", "name", "note")
+
+
+class StakeholderSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-stakeholder-detail", lookup_field="slug"
+    )
+    products = StakeholderProductSerializer(
+        source="uses",
+        many=True,
+        read_only=True,
+        help_text="Products it is recorded as using (by product name).",
+    )
+
+    class Meta:
+        model = Stakeholder
+        fields = (
+            "slug",
+            "name",
+            "kind",
+            "website",
+            "summary",
+            "products",
+            "created_at",
+            "updated_at",
+            "url",
+        )
+
+
+class StakeholderWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Stakeholder
+        fields = ("slug", "name", "kind", "website", "summary")
+
+    def validate_slug(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.slug:
+            raise serializers.ValidationError("A stakeholder's slug cannot be changed.")
+        return value

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from products.events import Verb, record
-from products.models import Area, Assessment, Dependency, Product
+from products.models import Area, Assessment, Dependency, Product, ProductUse, Stakeholder
 from spokes import access
 from spokes.models import Policy
 
@@ -235,3 +235,119 @@ def update_assessment(*, assessment: Assessment, by, **changes: Any) -> Assessme
         product=assessment.product, policy=assessment.policy, by=by, **values
     )
     return row
+
+
+# --- Stakeholders and the products they use --------------------------------------------
+
+STAKEHOLDER_FIELDS = ("name", "kind", "website", "summary")
+USE_FIELDS = ("note", "contact", "source")
+
+
+@transaction.atomic
+def create_stakeholder(*, by, slug: str, name: str, **fields: Any) -> Stakeholder:
+    """Record a stakeholder organisation (hub admins)."""
+    if not access.can_manage_stakeholders(by):
+        raise PermissionDenied("Only hub admins may record stakeholders.")
+    unknown = set(fields) - set(STAKEHOLDER_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown stakeholder fields: {sorted(unknown)}")
+    stakeholder = Stakeholder(slug=slug, name=name, **fields)
+    stakeholder._history_user = by
+    stakeholder.save()
+    record(Verb.STAKEHOLDER_CREATED, actor=by, data={"stakeholder": slug})
+    return stakeholder
+
+
+@transaction.atomic
+def update_stakeholder(*, stakeholder: Stakeholder, by, **changes: Any) -> Stakeholder:
+    if not access.can_manage_stakeholders(by):
+        raise PermissionDenied("Only hub admins may change stakeholders.")
+    changes.pop("slug", None)
+    unknown = set(changes) - set(STAKEHOLDER_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown stakeholder fields: {sorted(unknown)}")
+    changed = sorted(k for k, v in changes.items() if getattr(stakeholder, k) != v)
+    if changed:
+        for key in changed:
+            setattr(stakeholder, key, changes[key])
+        stakeholder._history_user = by
+        stakeholder.save()
+        record(
+            Verb.STAKEHOLDER_UPDATED,
+            actor=by,
+            data={"stakeholder": stakeholder.slug, "fields": changed},
+        )
+    return stakeholder
+
+
+@transaction.atomic
+def record_use(
+    *, product: Product, stakeholder: Stakeholder, by, **fields: Any
+) -> tuple[ProductUse, bool]:
+    """Record that ``stakeholder`` uses ``product`` (or update the note, contact and source
+    of the existing record); (row, created). Fields left out keep their values."""
+    if not access.can_record_use(by, product):
+        raise PermissionDenied(
+            "Only the product's maintainers, its communities' leads or a hub admin may record "
+            "who uses it."
+        )
+    unknown = set(fields) - set(USE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown product use fields: {sorted(unknown)}")
+    use = (
+        ProductUse.objects.select_for_update()
+        .filter(product=product, stakeholder=stakeholder)
+        .first()
+    )
+    created = use is None
+    if created:
+        use = ProductUse(product=product, stakeholder=stakeholder)
+    changed = sorted(k for k, v in fields.items() if getattr(use, k) != v)
+    if not created and not changed:
+        return use, False
+    for key in changed:
+        setattr(use, key, fields[key])
+    use._history_user = by
+    try:
+        with transaction.atomic():
+            use.save()
+    except IntegrityError:
+        # A concurrent call created the row first: update it instead.
+        if not created:
+            raise
+        return record_use(product=product, stakeholder=stakeholder, by=by, **fields)
+    record(
+        Verb.PRODUCT_USE_RECORDED,
+        actor=by,
+        product=product,
+        data={
+            "stakeholder": stakeholder.slug,
+            "kind": stakeholder.kind,
+            "created": created,
+            "fields": changed,
+        },
+    )
+    return use, created
+
+
+@transaction.atomic
+def remove_use(*, product: Product, stakeholder: Stakeholder, by) -> bool:
+    """Forget that ``stakeholder`` uses ``product`` (its history stays); False when no such
+    record existed."""
+    if not access.can_record_use(by, product):
+        raise PermissionDenied(
+            "Only the product's maintainers, its communities' leads or a hub admin may change "
+            "who uses it."
+        )
+    use = ProductUse.objects.filter(product=product, stakeholder=stakeholder).first()
+    if use is None:
+        return False
+    use._history_user = by
+    use.delete()
+    record(
+        Verb.PRODUCT_USE_REMOVED,
+        actor=by,
+        product=product,
+        data={"stakeholder": stakeholder.slug, "kind": stakeholder.kind},
+    )
+    return True

@@ -102,6 +102,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "depends_on__name"
             ),
             "dependents": product.dependents.select_related("product").order_by("product__name"),
+            "uses": product.uses.select_related("stakeholder").order_by("stakeholder__name", "pk"),
             "events": Event.objects.for_list().visible_to(user).filter(product=product)[:10],
             "can_edit": can_edit,
             "can_assess": can_edit or access.can_assess(user, product),

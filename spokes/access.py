@@ -75,6 +75,17 @@ def can_assess(user, product: Product) -> bool:
     return product.memberships.filter(community_id__in=leads).exists()
 
 
+def can_record_use(user, product: Product) -> bool:
+    """Record (or remove) a stakeholder's use of a product: the same people who assess it
+    — its maintainers, leads of a community it belongs to, and hub admins."""
+    return can_assess(user, product)
+
+
+def can_manage_stakeholders(user) -> bool:
+    """Stakeholder records (facilities, vendors, agencies ...) are the hub's."""
+    return is_hub_admin(user)
+
+
 def can_create_community(user) -> bool:
     return is_hub_admin(user)
 

@@ -20,7 +20,11 @@ from spokes.models import (
     Policy,
     PolicySet,
     Seat,
+    Vote,
 )
+
+# Not yet a products.events.Verb constant (that module is shared); the string is the verb.
+ROLE_REVOKED = "role_revoked"
 
 COMMUNITY_FIELDS = (
     "name",
@@ -103,40 +107,68 @@ def _set_governance(*, community: Community, by, data: dict[str, Any]) -> bool:
     if changed:
         body._history_user = by
         body.save()
-    if seats is not None:
-        current = {
-            (s.user_id, s.represents, s.represents_name, s.term_start, s.term_end)
-            for s in body.seats.all()
-        }
-        wanted = {
-            (
-                s["user"].pk,
-                s.get("represents", Seat.Represents.PRODUCT_TEAM),
-                s.get("represents_name", ""),
-                s.get("term_start"),
-                s.get("term_end"),
-            )
-            for s in seats
-        }
-        if len({w[0] for w in wanted}) != len(wanted):
-            raise ValidationError({"governance": ["One seat per person on a body."]})
-        if current != wanted:
-            body.seats.all().delete()
-            Seat.objects.bulk_create(
-                [
-                    Seat(
-                        body=body,
-                        user_id=user_id,
-                        represents=represents,
-                        represents_name=name,
-                        term_start=start,
-                        term_end=end,
-                    )
-                    for user_id, represents, name, start, end in wanted
-                ]
-            )
-            changed = True
+    if seats is not None and _set_seats(body=body, seats=seats):
+        changed = True
     return changed
+
+
+def _set_seats(*, body: GovernanceBody, seats: list[dict[str, Any]]) -> bool:
+    """Make the body's seats the listed ones, matched by holder.
+
+    A holder kept keeps their seat row (and so the votes cast from it); only the seats of
+    holders no longer listed are deleted, and not if they have voted: deleting the seat
+    would delete those votes and rewrite the tally of decisions already taken.
+    """
+    wanted: dict[int, dict[str, Any]] = {}
+    for item in seats:
+        user = item["user"]
+        start, end = item.get("term_start"), item.get("term_end")
+        if user.pk in wanted:
+            raise ValidationError({"governance": ["One seat per person on a body."]})
+        if start and end and end < start:
+            raise ValidationError(
+                {"governance": [f"{user.get_username()}: the term ends before it starts."]}
+            )
+        wanted[user.pk] = {
+            "represents": item.get("represents") or Seat.Represents.PRODUCT_TEAM,
+            "represents_name": item.get("represents_name", ""),
+            "term_start": start,
+            "term_end": end,
+        }
+    current = {seat.user_id: seat for seat in body.seats.select_related("user")}
+    removed = [seat for user_id, seat in current.items() if user_id not in wanted]
+    voted_seats = (
+        set(Vote.objects.filter(seat__in=removed).values_list("seat_id", flat=True))
+        if removed
+        else set()
+    )
+    voted = sorted(seat.user.get_username() for seat in removed if seat.pk in voted_seats)
+    if voted:
+        raise ValidationError(
+            {
+                "governance": [
+                    f"{', '.join(voted)} voted from their seat; set the end of their term "
+                    "instead of removing it."
+                ]
+            }
+        )
+    updated = []
+    for user_id, values in wanted.items():
+        seat = current.get(user_id)
+        if seat is not None and any(getattr(seat, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(seat, key, value)
+            updated.append(seat)
+    added = [Seat(body=body, user_id=uid, **v) for uid, v in wanted.items() if uid not in current]
+    if removed:
+        Seat.objects.filter(pk__in=[seat.pk for seat in removed]).delete()
+    if updated:
+        Seat.objects.bulk_update(
+            updated, ["represents", "represents_name", "term_start", "term_end"]
+        )
+    if added:
+        Seat.objects.bulk_create(added)
+    return bool(removed or updated or added)
 
 
 @transaction.atomic
@@ -160,6 +192,41 @@ def grant_role(*, user, community: Community, role: str, by=None) -> tuple[Commu
     if hasattr(user, "_lead_community_ids"):
         del user._lead_community_ids
     return row, created
+
+
+@transaction.atomic
+def revoke_role(*, role: CommunityRole, by) -> None:
+    """Take a role away (its community's leads, hub admins).
+
+    A community keeps at least one lead: only a hub admin may remove the last one.
+    """
+    community = role.community
+    if not access.can_manage_community(by, community):
+        raise PermissionDenied("Only a lead of this community or a hub admin may remove roles.")
+    if role.role == CommunityRole.Role.LEAD and not access.is_hub_admin(by):
+        # Lock every lead row of the community, so that two leads removing each other at
+        # once cannot both succeed (the second re-reads the rows once the first commits).
+        leads = list(
+            CommunityRole.objects.select_for_update()
+            .filter(community=community, role=CommunityRole.Role.LEAD)
+            .values_list("pk", flat=True)
+        )
+        if not set(leads) - {role.pk}:
+            raise ValidationError(
+                {"role": ["This is the community's last lead; name another lead first."]}
+            )
+    username = role.user.get_username()
+    role.delete()
+    record(
+        ROLE_REVOKED,
+        actor=by,
+        community=community,
+        data={"user": username, "role": role.role},
+    )
+    # The permission cache on the user objects in hand is now stale.
+    for user in (role.user, by):
+        if user.pk == role.user_id and hasattr(user, "_lead_community_ids"):
+            del user._lead_community_ids
 
 
 def _may_own(by, owner: Community | None) -> bool:
@@ -216,6 +283,14 @@ def update_policy_set(
     version_changes = "version" in changes and changes["version"] != policy_set.version
     if version_changes and policies is None:
         raise ValidationError({"policies": ["A new version needs its list of policies."]})
+    if (
+        version_changes
+        and Policy.objects.filter(policy_set=policy_set, version=changes["version"]).exists()
+    ):
+        # Rewriting an earlier version's policies would change what its assessments mean.
+        raise ValidationError(
+            {"version": [f"Version {changes['version']} already has policies; choose a new one."]}
+        )
     changed = sorted(k for k, v in changes.items() if getattr(policy_set, k) != v)
     if changed:
         for key, value in changes.items():
@@ -248,7 +323,12 @@ def _encompasses(candidate: PolicySet, target: PolicySet) -> bool:
 
 def _set_policies(*, policy_set: PolicySet, by, items: list[dict]) -> bool:
     version = policy_set.version
-    existing = {p.code: p for p in Policy.objects.filter(policy_set=policy_set, version=version)}
+    existing = {
+        p.code: p
+        for p in Policy.objects.filter(policy_set=policy_set, version=version).select_related(
+            "adapts"
+        )
+    }
     codes = [item["code"] for item in items]
     if len(set(codes)) != len(codes):
         raise ValidationError({"policies": ["Each code appears once."]})

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 
 from products.compliance import summarize_many
 from products.models import Assessment, LifecycleRequest, Membership
-from spokes import access
+from spokes import access, services
+from spokes.forms import (
+    CommunityCreateForm,
+    CommunityForm,
+    GovernanceForm,
+    PolicyFormSet,
+    PolicySetForm,
+    RoleGrantForm,
+    RoleRevokeForm,
+    SeatFormSet,
+    policy_initial,
+    seat_initial,
+)
 from spokes.heatmap import STYLES, render_heatmap
 from spokes.models import LEAD_ROLES, Community, CommunityRole, PolicySet, Seat
 
@@ -56,6 +74,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "heatmap": mark_safe(heatmap),
         "legend": STYLES,
         "can_manage": access.can_manage_community(request.user, community),
+        "is_hub_admin": access.is_hub_admin(request.user),
     }
     return render(request, "spokes/community_detail.html", context)
 
@@ -92,5 +111,123 @@ def policyset_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "communities": communities,
             "member_count": member_count,
             "can_edit": access.can_edit_policy_set(request.user, policy_set),
+            "is_hub_admin": access.is_hub_admin(request.user),
         },
     )
+
+
+# --- Management pages (leads of the community, hub admins) ------------------------------
+
+
+def _get_community_for_manager(request: HttpRequest, slug: str) -> Community:
+    community = get_object_or_404(
+        Community.objects.select_related("policy_set", "governance"), slug=slug
+    )
+    if not access.can_manage_community(request.user, community):
+        raise PermissionDenied("Only a lead of this community or a hub admin may manage it.")
+    return community
+
+
+def _saved(form: BaseForm, save: Callable[[], object]) -> bool:
+    """Run a service write; a rule it refuses (ValidationError) becomes a form error."""
+    try:
+        save()
+    except ValidationError as exc:
+        form.add_error(None, exc.messages)
+        return False
+    return True
+
+
+@login_required
+def community_new(request: HttpRequest) -> HttpResponse:
+    if not access.can_create_community(request.user):
+        raise PermissionDenied("Only a hub admin may create a community.")
+    form = CommunityCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        community = form.save(by=request.user)
+        messages.success(request, f"{community.name} created.")
+        return redirect(community)
+    return render(request, "spokes/community_form.html", {"form": form, "community": None})
+
+
+@login_required
+def community_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    community = _get_community_for_manager(request, slug)
+    form = CommunityForm(request.POST or None, community=community)
+    preview = community.charter
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:  # show the rendering of the text typed, save nothing
+            preview = form.cleaned_data["charter"]
+        elif _saved(form, partial(form.save, by=request.user)):
+            messages.success(request, "Community saved. The charter is shown below as published.")
+            return redirect("community-edit", slug=community.slug)
+    context = {"form": form, "community": community, "preview": preview, "tab": "edit"}
+    return render(request, "spokes/community_form.html", context)
+
+
+@login_required
+def community_roles(request: HttpRequest, slug: str) -> HttpResponse:
+    community = _get_community_for_manager(request, slug)
+    data = request.POST if request.method == "POST" else None
+    removing = data is not None and "revoke-role" in data
+    grant = RoleGrantForm(None if removing else data, community=community, prefix="grant")
+    revoke = RoleRevokeForm(data if removing else None, community=community, prefix="revoke")
+    form = revoke if removing else grant
+    if data is not None and form.is_valid() and _saved(form, partial(form.save, by=request.user)):
+        messages.success(request, "Role removed." if removing else "Role granted.")
+        if not access.can_manage_community(request.user, community):
+            return redirect(community)  # a lead who removed their own role
+        return redirect("community-roles", slug=community.slug)
+    roles = community.roles.select_related("user").order_by("role", "user__username")
+    context = {"community": community, "roles": roles, "grant": grant, "revoke": revoke}
+    return render(request, "spokes/community_roles.html", {**context, "tab": "roles"})
+
+
+@login_required
+def community_governance(request: HttpRequest, slug: str) -> HttpResponse:
+    community = _get_community_for_manager(request, slug)
+    body = getattr(community, "governance", None)
+    seats = body.seats.select_related("user").order_by("id") if body else []
+    data = request.POST if request.method == "POST" else None
+    form = GovernanceForm(data, initial=GovernanceForm.initial_for(body))
+    formset = SeatFormSet(data, initial=seat_initial(seats), prefix="seats")
+    if data is not None and all([form.is_valid(), formset.is_valid()]):
+        governance = {**form.cleaned_data, "seats": formset.seats()}
+        write = partial(
+            services.update_community, community=community, by=request.user, governance=governance
+        )
+        if _saved(form, write):
+            messages.success(request, "Governance body and seats saved.")
+            return redirect("community-governance", slug=community.slug)
+    context = {"community": community, "body": body, "form": form, "formset": formset}
+    return render(request, "spokes/community_governance.html", {**context, "tab": "governance"})
+
+
+def _get_policy_set_for_editor(request: HttpRequest, slug: str) -> PolicySet:
+    policy_set = get_object_or_404(PolicySet.objects.select_related("base", "owner"), slug=slug)
+    if not access.can_edit_policy_set(request.user, policy_set):
+        raise PermissionDenied("Only a hub admin or a lead of the owning community may edit it.")
+    return policy_set
+
+
+@login_required
+def policyset_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    policy_set = _get_policy_set_for_editor(request, slug)
+    own = policy_set.own_policies().select_related("adapts").order_by("position", "code")
+    base = policy_set.base.effective_policies() if policy_set.base_id else []
+    adapt_choices = [(p.code, f"{p.code} — {p.title}") for p in base]
+    data = request.POST if request.method == "POST" else None
+    form = PolicySetForm(data, policy_set=policy_set)
+    formset = PolicyFormSet(
+        data,
+        initial=policy_initial(own),
+        prefix="policies",
+        form_kwargs={"adapt_choices": adapt_choices},
+    )
+    if data is not None and all([form.is_valid(), formset.is_valid()]):
+        policies = formset.policies()
+        if _saved(form, partial(form.save, by=request.user, policies=policies)):
+            messages.success(request, f"{policy_set.name} {policy_set.version} saved.")
+            return redirect(policy_set)
+    context = {"policy_set": policy_set, "form": form, "formset": formset, "base": base}
+    return render(request, "spokes/policyset_form.html", context)

@@ -32,7 +32,15 @@ from products.importers.errors import ImportError_, Problem
 from products.importers.locate import LocDict, LocList, Mark, parse
 from products.importers.progress import Progress
 from products.importers.summary import Summary
-from products.models import Area, Assessment, Dependency, Membership, Product
+from products.models import (
+    Area,
+    Assessment,
+    Dependency,
+    Membership,
+    Product,
+    ProductUse,
+    Stakeholder,
+)
 from spokes.models import Community, Policy, PolicySet
 
 FORMAT = "peso-catalog/1"
@@ -142,6 +150,20 @@ ASSESSMENT = {
     "assessed_by": F("ref"),
     "assessed_at": F("datetime"),
 }
+STAKEHOLDER = {
+    "slug": F("slug", True, max_length=100),
+    "name": F("str", True, max_length=200),
+    "kind": F("choice", choices=_choices(Stakeholder.Kind)),
+    "website": F("url", max_length=200),
+    "summary": F("text"),
+}
+USE = {
+    "product": F("ref", True),
+    "stakeholder": F("ref", True),
+    "note": F("text"),
+    "contact": F("str", max_length=300),
+    "source": F("str", max_length=300),
+}
 SECTIONS = {
     "communities": COMMUNITY,
     "policy_sets": POLICY_SET,
@@ -149,6 +171,8 @@ SECTIONS = {
     "dependencies": DEPENDENCY,
     "memberships": MEMBERSHIP,
     "assessments": ASSESSMENT,
+    "stakeholders": STAKEHOLDER,
+    "uses": USE,
 }
 TOP_LEVEL = ("format", *SECTIONS)
 
@@ -196,7 +220,7 @@ class Catalog:
     def product_slugs(self) -> set[str]:
         """Every product the file touches (records and references)."""
         slugs = {r["slug"] for r in self.sections["products"]}
-        for name in ("dependencies", "memberships", "assessments"):
+        for name in ("dependencies", "memberships", "assessments", "uses"):
             slugs.update(r["product"] for r in self.sections[name])
         return slugs
 
@@ -427,6 +451,8 @@ def load(text: str, filename: str, fmt: str | None = None) -> Catalog:
         "dependencies": "dependency",
         "memberships": "membership",
         "assessments": "assessment",
+        "stakeholders": "stakeholder",
+        "uses": "use",
     }
     sections = {name: _records(root, name, SECTIONS[name], what[name], errors) for name in SECTIONS}
     catalog = Catalog(file=filename, sections=sections)
@@ -464,6 +490,8 @@ def _check_within_file(catalog: Catalog, errors: _Errors) -> None:
     unique(catalog.communities, lambda r: r["slug"], "community slug")
     unique(catalog.policy_sets, lambda r: r["slug"], "policy set slug")
     unique(catalog.products, lambda r: r["slug"], "product slug")
+    unique(catalog.stakeholders, lambda r: r["slug"], "stakeholder slug")
+    unique(catalog.uses, lambda r: (r["product"], r["stakeholder"]), "use")
     for ps in catalog.policy_sets:
         unique(
             ps.children,
@@ -546,6 +574,15 @@ class _Importer:
         for chunk in _chunks(sorted(product_refs), 5000):
             self.products.update({p.slug: p for p in Product.objects.filter(slug__in=chunk)})
 
+        stakeholder_refs = {r["slug"] for r in cat.stakeholders} | {
+            r["stakeholder"] for r in cat.uses
+        }
+        self.stakeholders: dict[str, Stakeholder] = {}
+        if stakeholder_refs:
+            self.stakeholders = {
+                s.slug: s for s in Stakeholder.objects.filter(slug__in=stakeholder_refs)
+            }
+
         usernames = {u for r in cat.products for u in r.get("maintainers", [])}
         usernames |= {r["assessed_by"] for r in cat.assessments if r.get("assessed_by")}
         User = get_user_model()
@@ -590,6 +627,10 @@ class _Importer:
             need(r, "product", known_products, "product")
             need(r, "policy_set", known_sets, "policy set")
             need(r, "assessed_by", set(self.users), "user")
+        known_stakeholders = {r["slug"] for r in cat.stakeholders} | set(self.stakeholders)
+        for r in cat.uses:
+            need(r, "product", known_products, "product")
+            need(r, "stakeholder", known_stakeholders, "stakeholder")
 
         # Policies: (set slug, version, code) from the file and the database.
         self.set_versions = {slug: ps.version for slug, ps in self.policy_sets.items()}
@@ -1007,6 +1048,83 @@ class _Importer:
                 to_update, Assessment, sorted(fields), batch_size=BATCH, default_user=self.actor
             )
 
+    def import_stakeholders(self) -> None:
+        records = self.catalog.stakeholders
+        if not records:
+            return
+        names = {k: k for k in STAKEHOLDER if k != "slug"}
+        to_create, to_update, fields = [], [], set()
+        for r in records:
+            obj = self.stakeholders.get(r["slug"])
+            if obj is None:
+                obj = Stakeholder(slug=r["slug"])
+                self.assign(obj, r.values, names)
+                to_create.append(obj)
+                self.mark("stakeholders", obj.slug, "created", obj.slug)
+            else:
+                changed = self.assign(obj, r.values, names)
+                if changed:
+                    obj.updated_at = self.now
+                    to_update.append(obj)
+                    fields.update(changed)
+                self.mark("stakeholders", obj.slug, "updated" if changed else "unchanged", obj.slug)
+        if to_create:
+            bulk_create_with_history(
+                to_create, Stakeholder, batch_size=BATCH, default_user=self.actor
+            )
+            for obj in to_create:
+                self.stakeholders[obj.slug] = obj
+        if to_update:
+            bulk_update_with_history(
+                to_update,
+                Stakeholder,
+                sorted(fields | {"updated_at"}),
+                batch_size=BATCH,
+                default_user=self.actor,
+            )
+
+    def import_uses(self) -> None:
+        records = self.catalog.uses
+        if not records:
+            return
+        existing = {
+            (u.product_id, u.stakeholder_id): u
+            for u in self._existing_for_products(ProductUse, {r["product"] for r in records})
+        }
+        names = {k: k for k in ("note", "contact", "source")}
+        to_create, to_update, fields = [], [], set()
+        self.progress.start("uses", len(records))
+        for r in records:
+            product, stakeholder = self.products[r["product"]], self.stakeholders[r["stakeholder"]]
+            label = f"{stakeholder.slug} uses {product.slug}"
+            obj = existing.get((product.pk, stakeholder.pk))
+            if obj is None:
+                obj = ProductUse(product=product, stakeholder=stakeholder)
+                self.assign(obj, r.values, names)
+                to_create.append(obj)
+                self.mark("uses", label, "created", label)
+            else:
+                changed = self.assign(obj, r.values, names)
+                if changed:
+                    obj.updated_at = self.now
+                    to_update.append(obj)
+                    fields.update(changed)
+                self.mark("uses", label, "updated" if changed else "unchanged", label)
+            self.progress.advance()
+        self.progress.finish()
+        if to_create:
+            bulk_create_with_history(
+                to_create, ProductUse, batch_size=BATCH, default_user=self.actor
+            )
+        if to_update:
+            bulk_update_with_history(
+                to_update,
+                ProductUse,
+                sorted(fields | {"updated_at"}),
+                batch_size=BATCH,
+                default_user=self.actor,
+            )
+
     def run(self) -> None:
         self.resolve_references()
         self.import_communities()
@@ -1015,6 +1133,8 @@ class _Importer:
         self.import_dependencies()
         self.import_memberships()
         self.import_assessments()
+        self.import_stakeholders()
+        self.import_uses()
         order = (
             "communities",
             "policy_sets",
@@ -1023,6 +1143,8 @@ class _Importer:
             "dependencies",
             "memberships",
             "assessments",
+            "stakeholders",
+            "uses",
         )
         for kind in order:
             if kind == "policies" and not self.catalog.policy_sets:
@@ -1265,6 +1387,39 @@ def export_catalog(*, community: str | None = None) -> dict:
             for a in assessments
         ),
         key=lambda a: (a["product"], a["policy_set"], a["version"], _code_key(a["policy"])),
+    )
+
+    uses = ProductUse.objects.filter(product_id__in=product_ids)
+    if community is None:
+        stakeholders = list(Stakeholder.objects.order_by("slug"))
+    else:
+        # The stakeholders the exported products are recorded as used by.
+        stakeholders = list(
+            Stakeholder.objects.filter(uses__product_id__in=product_ids).distinct().order_by("slug")
+        )
+    stakeholder_slugs = {s.pk: s.slug for s in stakeholders}
+    data["stakeholders"] = [
+        {
+            "slug": s.slug,
+            "name": s.name,
+            "kind": s.kind,
+            "website": s.website,
+            "summary": s.summary,
+        }
+        for s in stakeholders
+    ]
+    data["uses"] = sorted(
+        (
+            {
+                "product": slug_of[u.product_id],
+                "stakeholder": stakeholder_slugs[u.stakeholder_id],
+                "note": u.note,
+                "contact": u.contact,
+                "source": u.source,
+            }
+            for u in uses
+        ),
+        key=lambda u: (u["product"], u["stakeholder"]),
     )
     return data
 

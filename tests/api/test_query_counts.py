@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from products.events import record
-from products.models import Area
+from products.models import Area, ProductUse, Stakeholder
 from tests.conftest import (
     grant,
     make_assessment,
@@ -51,6 +51,10 @@ def big_world(db):
         for policy in base.policies.all():
             make_assessment(product, policy, "full", assessed_by=user)
         record("product_registered", actor=user, product=product, community=community)
+        stakeholder = Stakeholder.objects.create(slug=f"s{i:02d}", name=f"S{i:02d}")
+        ProductUse.objects.create(product=product, stakeholder=stakeholder, note="runs it")
+        if previous is not None:
+            ProductUse.objects.create(product=previous, stakeholder=stakeholder)
         previous = product
 
 
@@ -65,11 +69,13 @@ def count_queries(client, url: str, page_size: int) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("/api/v1/products/", 10),
+        # 11: the 10 of before plus one prefetch of `used_by` (uses with their stakeholders).
+        ("/api/v1/products/", 11),
         ("/api/v1/communities/", 4),
         ("/api/v1/policy-sets/", 4),
         ("/api/v1/assessments/", 2),
         ("/api/v1/events/", 2),
+        ("/api/v1/stakeholders/", 3),
     ],
 )
 @pytest.mark.parametrize("signed_in", [False, True])

@@ -13,7 +13,16 @@ from django.core.management import CommandError, call_command
 from products.events import Verb
 from products.importers import catalog
 from products.importers.errors import ImportError_
-from products.models import Area, Assessment, Dependency, Event, Membership, Product
+from products.models import (
+    Area,
+    Assessment,
+    Dependency,
+    Event,
+    Membership,
+    Product,
+    ProductUse,
+    Stakeholder,
+)
 from spokes.models import Community, Policy, PolicySet
 from tests.conftest import (
     make_assessment,
@@ -48,6 +57,8 @@ def counts() -> dict[str, int]:
             Assessment,
             Event,
             Area,
+            Stakeholder,
+            ProductUse,
         )
     }
 
@@ -196,6 +207,27 @@ def test_every_problem_in_a_file_is_reported_not_only_the_first(tmp_path):
             "format: peso-catalog/1\nproducts:\n- {slug: 'not a slug', name: A}\n",
             "is not a slug",
         ),
+        (
+            "format: peso-catalog/1\nstakeholders:\n- {slug: olcf, name: OLCF, type: x}\n",
+            "unknown field 'type' in stakeholder",
+        ),
+        (
+            "format: peso-catalog/1\nstakeholders:\n- {slug: olcf, name: OLCF, kind: lab}\n",
+            "'kind' must be one of facility, application",
+        ),
+        (
+            "format: peso-catalog/1\nuses:\n- {product: a, stakeholder: s, users: 3}\n",
+            "unknown field 'users' in use",
+        ),
+        (
+            "format: peso-catalog/1\nuses:\n- {product: a}\n",
+            "use is missing the required field 'stakeholder'",
+        ),
+        (
+            "format: peso-catalog/1\nuses:\n- {product: a, stakeholder: s}\n"
+            "- {product: a, stakeholder: s}\n",
+            "duplicate use (first at line 3)",
+        ),
     ],
 )
 def test_strict_validation_explains_what_is_wrong(text, reason):
@@ -234,6 +266,17 @@ def test_a_reference_to_a_policy_the_set_does_not_have_is_an_error(policy_set, t
     )
     with pytest.raises(CommandError, match=r"a.yaml:3:\d+: policy set 'base' version 1.0 has"):
         run("import_catalog", str(path))
+
+
+def test_a_use_of_an_unknown_stakeholder_is_an_error_with_its_line(product, tmp_path):
+    path = tmp_path / "uses.yaml"
+    path.write_text("format: peso-catalog/1\nuses:\n- product: widget\n  stakeholder: nobody\n")
+    with pytest.raises(CommandError) as excinfo:
+        run("import_catalog", str(path))
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}:4:16: "), message
+    assert "stakeholder 'nobody' is neither in the file nor in the registry" in message
+    assert not ProductUse.objects.exists()
 
 
 def test_an_error_found_late_rolls_back_everything(community, tmp_path):
@@ -382,9 +425,27 @@ def build_world() -> None:
     make_assessment(petsc, r1, "partial", justification="Only some tests.")
     make_assessment(petsc, old_r1, "full")
     make_assessment(hypre, p1, "na", justification="Not relevant.", source="reviewer")
+    olcf = Stakeholder.objects.create(
+        slug="olcf",
+        name="Oak Ridge Leadership Computing Facility",
+        kind=Stakeholder.Kind.FACILITY,
+        website="https://www.olcf.ornl.gov",
+        summary="Home of Frontier.\nAnd of Summit before it.",
+    )
+    Stakeholder.objects.create(slug="acme", name="Acme", kind=Stakeholder.Kind.VENDOR)
+    ProductUse.objects.create(
+        product=petsc,
+        stakeholder=olcf,
+        note="Deployed on Frontier.",
+        contact="help@olcf.ornl.gov",
+        source="https://www.olcf.ornl.gov/software",
+    )
+    ProductUse.objects.create(product=hypre, stakeholder=olcf)
 
 
 def wipe_catalog() -> None:
+    ProductUse.objects.all().delete()
+    Stakeholder.objects.all().delete()
     Assessment.objects.all().delete()
     Membership.objects.all().delete()
     Dependency.objects.all().delete()
@@ -410,6 +471,13 @@ def test_export_then_import_into_an_empty_database_then_export_is_identical(db, 
     second, _ = run("export_catalog", format=fmt)
 
     assert second == first.read_text()
+    assert Stakeholder.objects.count() == 2
+    use = ProductUse.objects.get(product__slug="petsc")
+    assert (use.stakeholder.slug, use.note, use.contact) == (
+        "olcf",
+        "Deployed on Frontier.",
+        "help@olcf.ornl.gov",
+    )
     data = json.loads(second) if fmt == "json" else None
     if data:
         assert [m["state"] for m in data["memberships"] if m["product"] == "alquimia"] == [
