@@ -247,6 +247,9 @@ class ProductViewSet(
     def remove_use(self, request, slug=None, stakeholder=None):
         product = self._product_for_uses(request, slug)
         target = get_object_or_404(Stakeholder, slug=stakeholder)
+        existing = product.uses.filter(stakeholder=target).select_related("stakeholder").first()
+        # A stale If-Match (the use changed since it was read) refuses the delete: 412.
+        check_if_match(request, ProductUseSerializer(existing).data if existing else None)
         if not services.remove_use(product=product, stakeholder=target, by=request.user):
             raise NotFound(f"{target.slug!r} is not recorded as using {product.slug!r}.")
         return Response(status=204)

@@ -17,6 +17,7 @@ class Verb:
     POLICY_SET_CREATED = "policy_set_created"
     POLICY_SET_UPDATED = "policy_set_updated"
     ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
     REQUEST_CREATED = "request_created"
     REQUEST_UPDATED = "request_updated"
     REQUEST_SUBMITTED = "request_submitted"

@@ -23,9 +23,6 @@ from spokes.models import (
     Vote,
 )
 
-# Not yet a products.events.Verb constant (that module is shared); the string is the verb.
-ROLE_REVOKED = "role_revoked"
-
 COMMUNITY_FIELDS = (
     "name",
     "full_name",
@@ -218,7 +215,7 @@ def revoke_role(*, role: CommunityRole, by) -> None:
     username = role.user.get_username()
     role.delete()
     record(
-        ROLE_REVOKED,
+        Verb.ROLE_REVOKED,
         actor=by,
         community=community,
         data={"user": username, "role": role.role},

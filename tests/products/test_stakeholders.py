@@ -465,3 +465,17 @@ def test_the_stakeholders_list_exports_csv(product, facility, api_client):
     text = response.content.decode()
     assert text.splitlines()[0].startswith("slug,name,kind")
     assert "product=widget" in text
+
+
+def test_a_stale_if_match_refuses_removing_a_use(product, maintainer, facility, client_for):
+    owner = client_for(maintainer)
+    etag = owner.post(uses_url(), {"stakeholder": "olcf", "note": "a"})["ETag"]
+    owner.post(uses_url(), {"stakeholder": "olcf", "note": "b"})
+    stale = owner.delete(uses_url() + "olcf/", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    assert ProductUse.objects.get().note == "b"
+    current = owner.get(uses_url())
+    assert current.status_code == 200
+    fresh_tag = owner.post(uses_url(), {"stakeholder": "olcf", "note": "b"})["ETag"]
+    assert owner.delete(uses_url() + "olcf/", HTTP_IF_MATCH=fresh_tag).status_code == 204
+    assert not ProductUse.objects.exists()
