@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from products import api as products_api
@@ -14,6 +15,7 @@ for module in (spokes_api, products_api, lifecycle_api, imports_api):
     module.register(router)
 
 
+@csrf_exempt  # writes nothing; a PATCH to a wrong address is a JSON 404, not a CSRF page
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Any other address under api/: a JSON 404, like the API's own."""
     return JsonResponse({"detail": "No API endpoint at this address."}, status=404)

@@ -1,23 +1,75 @@
-"""OpenAPI generation: every operation documents the errors it can answer.
+"""OpenAPI generation: every operation documents the errors it can answer, and the
+schema describes what the API really sends.
 
-Error bodies are DRF's: `{"detail": "..."}` or, for 400, `{"field": ["message", ...]}`.
+Error bodies are DRF's: `{"detail": "..."}` or, for 400, `{"field": ["message", ...]}`
+(a nested object's errors nest: `{"governance": {"quorum": ["..."]}}`).
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
 ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
+_MESSAGES = {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}}
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": "Field name → list of messages; a nested object's errors are an object "
+    "of the same shape, a list's a list of them. `detail` holds the non-field messages, or "
+    "one message (e.g. a body that is not JSON).",
+    "properties": {"detail": {"anyOf": [{"type": "string"}, _MESSAGES]}},
+    "additionalProperties": {"anyOf": [_MESSAGES, {"type": "object"}]},
+}
 FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "description": "Field name → list of messages (`detail` for non-field errors).",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    },
-    description="Invalid input: field-level messages.",
+    response=FIELD_ERRORS_SCHEMA, description="Invalid input: field-level messages."
 )
+
+
+def _model_field(field: serializers.Field):
+    """The model field behind a serializer field with a plain `source`, if any."""
+    meta = getattr(getattr(field, "parent", None), "Meta", None)
+    model = getattr(meta, "model", None)
+    source = getattr(field, "source", None)
+    if model is None or not source or "." in source or source == "*":
+        return None
+    try:
+        model_field = model._meta.get_field(source)
+    except FieldDoesNotExist:
+        return None
+    return model_field if model_field.concrete and not model_field.many_to_many else None
+
+
+def _decimal_pattern(field: serializers.DecimalField) -> str | None:
+    """A pattern that admits only what the field accepts (drf-spectacular's admits "")."""
+    places, digits = field.decimal_places, field.max_digits
+    if places is None or digits is None:
+        return None
+    frac = rf"\d{{1,{places}}}" if places else ""
+    if field.min_value == 0 and field.max_value == 1 and places:
+        return rf"^(?:0?\.{frac}|0(?:\.\d{{0,{places}}})?|1(?:\.0{{0,{places}}})?)$"
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    whole = digits - places
+    if whole <= 0:
+        return rf"^{sign}0?\.{frac}$"
+    if not places:
+        return rf"^{sign}\d{{1,{whole}}}$"
+    return rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.{frac})$"
+
+
+def _anonymous_may(view, method: str) -> bool:
+    """Whether the view's permissions let an anonymous client make this (safe) request."""
+    request = SimpleNamespace(method=method, user=AnonymousUser())
+    try:
+        return all(p.has_permission(request, view) for p in view.get_permissions())
+    except Exception:  # a permission that needs more of the request: not provably open
+        return False
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -32,28 +84,129 @@ class AutoSchema(BaseAutoSchema):
     honours If-Match, 409 where the view declares `conflict_actions`.
     """
 
+    def get_auth(self):
+        """Reads open to everyone say so (`{}`: no credentials needed), whatever the
+        permission classes are called; drf-spectacular only knows DRF's own."""
+        auths = super().get_auth()
+        method = self.method.upper()
+        if (
+            auths
+            and {} not in auths
+            and method in SAFE_METHODS
+            and _anonymous_may(self.view, method)
+        ):
+            auths.append({})
+        return auths
+
+    def _map_basic_serializer(self, serializer, direction):
+        """A read-only field sends null or "" when its model field allows it: say so.
+
+        DRF drops `allow_null` / `allow_blank` from read-only fields, so e.g. an event
+        without an actor (`"actor": null`) or a request without a reason (`"reason": ""`)
+        would break a schema generated from the field alone.
+        """
+        serializer = serializer() if isinstance(serializer, type) else serializer
+        for field in serializer.fields.values():
+            model_field = _model_field(field) if field.read_only else None
+            if model_field is None:
+                continue
+            if model_field.null:
+                field.allow_null = True
+            if model_field.blank and isinstance(
+                field, (serializers.CharField, serializers.ChoiceField)
+            ):
+                field.allow_blank = True
+        return super()._map_basic_serializer(serializer, direction)
+
+    def _resolve_path_parameters(self, variables):
+        """Ids are positive integers."""
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter.get("schema", {}).get("type") == "integer":
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
+    def _get_format_parameters(self):
+        """`?format=` blank is no format (the Accept header decides)."""
+        parameters = super()._get_format_parameters()
+        for parameter in parameters:
+            enum = parameter.get("schema", {}).get("enum")
+            if enum is not None and "" not in enum:
+                enum.append("")
+        return parameters
+
+    def _get_filter_parameters(self):
+        """A blank filter value means "no filter" (django-filter; the catalog page's form
+        sends blank fields): say that blank is accepted."""
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema")
+            if not schema or "$ref" in schema:
+                continue
+            if schema.get("type") == "string" and "enum" in schema:
+                if "" not in schema["enum"]:
+                    schema["enum"].append("")
+            elif schema.get("type") not in ("string", "array") or {"format", "pattern"} & set(
+                schema
+            ):
+                parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+        return parameters
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.RelatedField)
+            and field.allow_null
+            and isinstance(schema, dict)
+        ):
+            schema.pop("minLength", None)  # DRF reads "" as null for a relation
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and field.trim_whitespace
+            and isinstance(schema, dict)
+            and schema.get("type") == "string"
+            and not {"pattern", "format"} & set(schema)
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
+        ):
+            schema["pattern"] = r"\S"  # DRF trims whitespace: all-blank is blank
+        if isinstance(field, serializers.DecimalField) and isinstance(schema, dict):
+            pattern = _decimal_pattern(field)
+            if pattern and "pattern" in schema:
+                schema["pattern"] = pattern
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         view = self.view
         is_detail = "{" in self.path
         extra: dict[str, OpenApiResponse] = {}
+        # DRF answers 404 to an unknown `?format=` (every operation takes one).
+        extra["404"] = _error(
+            "Not found (or an unknown `format`)." if is_detail else "Unknown `format`."
+        )
         if method in ("GET", "HEAD"):
             takes_query = (not is_detail and getattr(view, "filterset_class", None)) or getattr(
                 view, "action", None
             ) in getattr(view, "query_param_actions", ())
-            if takes_query:
+            paginated = not is_detail and getattr(view, "pagination_class", None)
+            if takes_query or paginated:  # filters, or `page_size` not a positive integer
                 extra["400"] = FIELD_ERRORS
-            if is_detail:
-                extra["404"] = _error("Not found.")
+            if paginated:
+                extra["404"] = _error("A page past the end (`page`), or an unknown `format`.")
             extra["429"] = _error("Too many requests (anonymous clients are throttled).")
         else:
             extra["400"] = FIELD_ERRORS
             extra["401"] = _error("Not signed in (send a session cookie or a Token).")
             extra["403"] = _error("Signed in, but not allowed to do this.")
-            if is_detail:
-                extra["404"] = _error("Not found.")
-            if getattr(view, "honours_if_match", False) and method in ("PATCH", "PUT", "POST"):
+            # True (every write) or the actions that check If-Match.
+            honours = getattr(view, "honours_if_match", False)
+            if honours is not True:
+                honours = getattr(view, "action", None) in (honours or ())
+            if honours and method in ("PATCH", "PUT", "POST"):
                 extra["412"] = _error("If-Match does not match the current ETag.")
             if getattr(self.view, "action", None) in getattr(view, "conflict_actions", ()):
                 extra["409"] = _error("Not allowed from the current state.")

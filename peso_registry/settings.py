@@ -207,6 +207,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # The API speaks JSON (imports take a multipart upload, set on their view): form
+    # encodings lose the schema's types and nesting.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "peso_registry.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": [
@@ -228,9 +231,11 @@ SPECTACULAR_SETTINGS = {
     "`Authorization: Token <key>` (tokens are created and revoked on the account page, "
     "`/account/`). Reads are open to everyone; anonymous clients are throttled.\n"
     "* **Pagination**: `page` and `page_size` (default 50, at most 500: a larger value is "
-    "capped to 500); responses carry `count`, `next`, `previous`, `results`.\n"
+    "capped to 500; not a positive integer: 400; a page past the end: 404); responses "
+    "carry `count`, `next`, `previous`, `results`.\n"
     "* **Formats**: JSON by default; `?format=csv` on list endpoints (a header row, one "
-    "row per item; nested lists joined with `;`).\n"
+    "row per item; nested lists joined with `;`). Request bodies are JSON (imports: a "
+    "multipart upload).\n"
     "* **Conditional requests**: detail responses carry an `ETag`; send it back as "
     "`If-Match` on PATCH to get 412 instead of overwriting someone else's change.\n"
     '* **Errors**: JSON, `{"detail": ...}` or field-level `{"field": [messages]}` '

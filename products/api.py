@@ -137,6 +137,8 @@ class ProductViewSet(
                 "policy_set",
                 OpenApiTypes.STR,
                 required=True,
+                # A blank value is refused like a missing one (400): not a valid slug.
+                pattern=r"\S",
                 description="Policy set slug (e.g. xsdk).",
             )
         ],

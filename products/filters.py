@@ -15,6 +15,7 @@ import datetime
 from collections.abc import Iterable
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -261,8 +262,30 @@ class AssessmentFilter(django_filters.FilterSet):
         fields = ("product", "policy_set", "policy", "status", "source")
 
 
+class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, converted to UTC.
+
+    PostgreSQL refuses a time whose UTC offset is beyond ±15:59, which Python allows (up
+    to ±23:59): sent as given, `since=...-18:29` was a 500. One that leaves the calendar
+    once converted is a 400.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and value.tzinfo is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return value
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
+
+
 class EventFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = UTCIsoDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         help_text="ISO 8601 time: events at or after it.",

@@ -13,11 +13,12 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from peso_registry.schema import FIELD_ERRORS_SCHEMA
 from products.importers import catalog, spack, xsdk_compat
 from products.importers.errors import ImportError_
 from products.models import Membership, Product
@@ -123,7 +124,7 @@ class ImportViewSet(viewsets.ViewSet):
     """Imports (catalog file, Spack recipe, xSDK compatibility file)."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # a file upload: url-encoded forms cannot carry it
 
     @extend_schema(
         request=ImportRequestSerializer,
@@ -145,10 +146,20 @@ class ImportViewSet(viewsets.ViewSet):
                     "skipped": serializers.ListField(required=False),
                 },
             ),
-            400: inline_serializer(
-                "ImportErrors",
-                {"detail": serializers.CharField(), "errors": serializers.ListField()},
-            ),
+            # A bad file (`detail` and the file's `errors`), or a bad form (field errors).
+            400: {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "detail": {"type": "string"},
+                            "errors": {"type": "array", "items": {"type": "object"}},
+                        },
+                        "required": ["detail", "errors"],
+                    },
+                    FIELD_ERRORS_SCHEMA,
+                ]
+            },
         },
     )
     def create(self, request):

@@ -54,6 +54,10 @@ class LifecycleRequestViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = LifecycleRequestSerializer
+    # For the schema (peso_registry/schema.py): PATCH and the transitions check If-Match
+    # (412), and a transition the current state does not allow answers 409.
+    conflict_actions = ("submit", "start_review", "approve", "reject", "withdraw")
+    honours_if_match = ("partial_update", *conflict_actions)
     filterset_class = RequestFilter
     renderer_classes = RENDERERS
 
@@ -154,6 +158,8 @@ class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = DecisionSerializer
+    # For the schema: a vote on a decision that is no longer pending answers 409.
+    conflict_actions = ("votes",)
     filterset_class = DecisionFilter
     renderer_classes = RENDERERS
 

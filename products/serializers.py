@@ -249,8 +249,9 @@ class ProductWriteSerializer(serializers.ModelSerializer):
         missing = [s for s in slugs if s not in found]
         if missing:
             raise serializers.ValidationError(f"Unknown product(s): {', '.join(missing)}.")
+        # The raw slug of a new product: validated on its own, so it may be anything here.
         own = self.instance.slug if self.instance else self.initial_data.get("slug")
-        if own in found:
+        if isinstance(own, str) and own in found:
             raise serializers.ValidationError("A product cannot depend on itself.")
         return [found[s] for s in slugs]
 
@@ -314,9 +315,10 @@ class PolicyComplianceSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=list(STATUSES))
     justification = serializers.SerializerMethodField()
     evidence_url = serializers.SerializerMethodField()
-    source = serializers.SerializerMethodField()
-    assessed_by = serializers.SerializerMethodField()
-    assessed_at = serializers.SerializerMethodField()
+    # null while the policy has no assessment (status `unknown`).
+    source = serializers.SerializerMethodField(allow_null=True)
+    assessed_by = serializers.SerializerMethodField(allow_null=True)
+    assessed_at = serializers.SerializerMethodField(allow_null=True)
 
     def _a(self, item: PolicyStatus, name: str):
         return getattr(item.assessment, name, None) if item.assessment else None

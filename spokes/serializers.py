@@ -245,6 +245,11 @@ class PolicySetWriteSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="slug", queryset=Community.objects.all(), required=False, allow_null=True
     )
+    # A list of strings, as the catalog format has it (a bare JSONField took any JSON in
+    # the schema, yet refused null).
+    sources = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="URLs the facts come from."
+    )
     policies = PolicyWriteSerializer(
         many=True,
         required=False,

@@ -240,6 +240,21 @@ def test_page_size_is_capped_at_500(api_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "", "2.5"])
+def test_a_page_size_that_is_not_a_positive_integer_is_a_400(api_client, value):
+    # Found by the fuzzer: DRF silently used the default page size instead.
+    response = api_client.get(LIST, {"page_size": value})
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+
+
+@pytest.mark.django_db
+def test_an_empty_page_number_is_a_404_like_any_invalid_one(api_client):
+    # Found by the fuzzer: `?page=` was read as page 1.
+    assert api_client.get(f"{LIST}?page=").status_code == 404
+
+
+@pytest.mark.django_db
 def test_pages_do_not_overlap(api_client):
     for i in range(7):
         make_product(f"same{i}", name="Same name")
@@ -321,6 +336,16 @@ def test_a_product_cannot_depend_on_itself_or_on_an_unknown_slug(client_for, mai
         response = client.patch(detail("widget"), {"dependencies": deps}, format="json")
         assert response.status_code == 400
         assert "dependencies" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", [{}, ["widget"], None])
+def test_a_malformed_slug_with_dependencies_is_a_400_not_a_500(client_for, stranger, product, slug):
+    # Found by the fuzzer: the self-dependency check hashed the raw slug (500 for a dict).
+    body = {"slug": slug, "name": "New", "dependencies": ["widget"]}
+    response = client_for(stranger).post(LIST, body, format="json")
+    assert response.status_code == 400
+    assert "slug" in response.json()
 
 
 @pytest.mark.django_db
@@ -468,6 +493,17 @@ def test_odd_addresses_answer_json_errors_not_5xx(api_client, product, url):
     response = api_client.get(url)
     assert response.status_code in (400, 404)
     assert "application/json" in response["Content-Type"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_a_write_to_an_unknown_api_address_is_a_json_404_not_a_csrf_page(client, method):
+    # Found by the fuzzer: the catch-all API 404 was behind CSRF, so an unsafe method got
+    # Django's HTML 403 page. `client` enforces CSRF like a browser without a token.
+    client.handler.enforce_csrf_checks = True
+    response = getattr(client, method)("/api/v1/assessments/%C2%84/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import re
 import pytest
 import yaml
 from django.urls import URLPattern, URLResolver, get_resolver
+from jsonschema import Draft4Validator
 from openapi_spec_validator import validate
 
 SCHEMA = "/api/v1/schema/"
@@ -96,11 +97,13 @@ def test_filters_and_pagination_are_documented(schema):
     ):
         assert name in params, name
     assert "500" in params["page_size"]["description"]
+    # Blank is documented too: a blank filter value means no filter.
     assert params["compliance"]["schema"]["enum"] == [
         "compliant",
         "noncompliant",
         "partial",
         "unknown",
+        "",
     ]
     events = {p["name"] for p in schema["paths"]["/api/v1/events/"]["get"]["parameters"]}
     assert {"since", "product", "community", "verb"} <= events
@@ -126,3 +129,103 @@ def test_the_docs_page_loads_swagger_ui_from_this_server(client):
         assert not src.startswith(("http://", "https://", "//")), src
         if src.startswith("/static/"):
             assert client.get(src).status_code == 200, src
+
+
+# --- What the fuzzer (test_fuzz.py) found: the schema said less than the API does -------
+
+
+def test_state_transitions_document_409_and_412(schema):
+    for action in ("submit", "start_review", "approve", "reject", "withdraw"):
+        responses = schema["paths"][f"/api/v1/requests/{{id}}/{action}/"]["post"]["responses"]
+        assert {"409", "412"} <= set(responses), action
+    assert "412" in schema["paths"]["/api/v1/requests/{id}/"]["patch"]["responses"]
+    assert "409" in schema["paths"]["/api/v1/decisions/{id}/votes/"]["post"]["responses"]
+
+
+def test_public_reads_say_no_credentials_are_needed(schema):
+    for path, operations in schema["paths"].items():
+        if "get" in operations:
+            assert {} in operations["get"]["security"], path
+    assert {} not in schema["paths"]["/api/v1/products/"]["post"]["security"]
+
+
+def test_lists_document_a_page_past_the_end_and_a_bad_page_size(schema):
+    responses = schema["paths"]["/api/v1/decisions/"]["get"]["responses"]
+    assert {"400", "404"} <= set(responses)
+    params = {p["name"]: p for p in schema["paths"]["/api/v1/decisions/"]["get"]["parameters"]}
+    assert params["page_size"]["schema"]["minimum"] == 1
+    # An unknown ?format= is a 404 everywhere.
+    assert "404" in schema["paths"]["/api/v1/products/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("component", "field"),
+    [
+        ("Event", "actor"),
+        ("Event", "request"),
+        ("Assessment", "assessed_by"),
+        ("PolicySet", "base"),
+        ("PolicySet", "owner"),
+        ("PolicyCompliance", "source"),
+        ("PolicyCompliance", "assessed_by"),
+        ("PolicyCompliance", "assessed_at"),
+    ],
+)
+def test_fields_that_can_be_null_are_nullable(schema, component, field):
+    assert schema["components"]["schemas"][component]["properties"][field]["nullable"] is True
+
+
+def test_blank_is_allowed_where_the_api_sends_it(schema):
+    components = schema["components"]["schemas"]
+    reason = components["LifecycleRequest"]["properties"]["reason"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in reason["oneOf"]
+    url = components["Policy"]["properties"]["url"]
+    assert {"type": "string", "maxLength": 0} in url["oneOf"]
+
+
+def test_request_schemas_refuse_what_the_api_refuses(schema):
+    components = schema["components"]["schemas"]
+    quorum = re.compile(components["GovernanceRequest"]["properties"]["quorum"]["pattern"])
+    for ok in ("0", "1", "0.5", ".25", "1.000"):
+        assert quorum.match(ok), ok
+    for bad in ("", ".", "-", "2", "1.5", "-0.5"):
+        assert not quorum.match(bad), bad
+    sources = components["PolicySetWriteRequest"]["properties"]["sources"]
+    assert sources["type"] == "array" and sources["items"]["type"] == "string"
+    compliance = schema["paths"]["/api/v1/products/{slug}/compliance/"]["get"]["parameters"]
+    policy_set = next(p for p in compliance if p["name"] == "policy_set")
+    assert policy_set["schema"]["pattern"] == r"\S"
+    # JSON only (form encodings lose types and nesting); imports take a multipart file.
+    assert set(schema["paths"]["/api/v1/products/"]["post"]["requestBody"]["content"]) == {
+        "application/json"
+    }
+    assert set(schema["paths"]["/api/v1/imports/"]["post"]["requestBody"]["content"]) == {
+        "multipart/form-data"
+    }
+
+
+def test_error_bodies_match_their_schema(schema, client_for, hub_admin, community):
+    def validator(path, method):
+        body = schema["paths"][path][method]["responses"]["400"]["content"]["application/json"]
+        return Draft4Validator({**body["schema"], "components": schema["components"]})
+
+    client = client_for(hub_admin)
+    nested = client.patch(
+        "/api/v1/communities/alpha/", {"governance": {"quorum": "x"}}, format="json"
+    )
+    not_json = client.generic(
+        "PATCH", "/api/v1/communities/alpha/", b"{nope", content_type="application/json"
+    )
+    for response in (nested, not_json):
+        assert response.status_code == 400
+        validator("/api/v1/communities/{slug}/", "patch").validate(response.json())
+    no_file = client.post("/api/v1/imports/", {"kind": "catalog"}, format="multipart")
+    assert no_file.status_code == 400
+    validator("/api/v1/imports/", "post").validate(no_file.json())
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_form_encoded_bodies(client_for, hub_admin):
+    body = {"slug": "lab", "name": "Lab"}
+    response = client_for(hub_admin).post("/api/v1/stakeholders/", body, format="multipart")
+    assert response.status_code == 415

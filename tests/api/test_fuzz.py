@@ -1,0 +1,313 @@
+"""Schema-driven fuzzing of the REST API with schemathesis (DESIGN §9, Reliability).
+
+The schema is read from the app itself (``/api/v1/schema/`` through Django's WSGI app), and
+every operation is called in-process through the same WSGI app (no network) with data
+generated from that schema. Schemathesis' default checks run on every response: no server
+error, a documented status code, a documented content type and headers, a body that
+conforms to the schema, and invalid input rejected.
+
+- ``test_anonymous_reads``: every GET, as an anonymous client.
+- ``test_hub_admin_writes``: every POST/PATCH/DELETE, as a hub admin with an API token,
+  so the write handlers run (and the If-Match / transition paths are reached).
+
+Each operation runs against a small seeded world; generated path parameters are mostly
+swapped for the slugs and ids of that world (a random slug only tests the 404), while some
+are kept as generated, and names of other objects in queries and bodies always name one of
+the world (`use_world`). Invalid (negative) data is sent as generated. Generation is
+derandomized and bounded (with schemathesis' own coverage phase), so the run is repeatable
+and takes under a minute on a 2-core machine.
+
+Checks excluded, each for the operations where it cannot hold (`excluded_checks_for`):
+negative_data_rejection for JSON bodies (DRF coerces scalars by design) and
+positive_data_acceptance for the import upload (a random file is rightly refused).
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from accounts.models import ApiToken
+from products.models import Event, LifecycleRequest, Stakeholder
+from spokes import governance
+from tests.conftest import (
+    make_assessment,
+    make_body,
+    make_dependency,
+    make_policy_set,
+    make_product,
+    make_user,
+)
+
+SCHEMA_PATH = "/api/v1/schema/?format=json"
+
+# Django's own WSGI handler: the full middleware stack, as in production.
+APP = WSGIHandler()
+
+# Django's URLValidator accepts fewer addresses than RFC 3986's `uri` (the schema's
+# format): http(s)/ftp(s) only, a host with a real top-level domain, at most 2048
+# characters. Generate URLs of that kind, so schema-valid bodies are not refused for it.
+schemathesis.openapi.format(
+    "uri",
+    st.builds(
+        "https://{}.example.org/{}".format,
+        st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True),
+        st.from_regex(r"[a-zA-Z0-9_~-]{0,30}", fullmatch=True),
+    ),
+)
+
+# Loaded once, at collection, through the app. The schema view does not touch the
+# database (pytest-django would refuse it here).
+schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, APP)
+# No NUL characters in generated strings: PostgreSQL text cannot hold them, so DRF refuses
+# them in every string field ("Null characters are not allowed.", a 400), by design.
+schema.config.generation.update(allow_x00=False)
+
+FUZZ_SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    # The world is built once per operation; examples of one operation share it (and see
+    # each other's writes, which only makes the fuzzing broader).
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.generate],
+)
+
+
+@pytest.fixture
+def wsgi_in_test_transaction():
+    """Keep the test's transaction across WSGI requests.
+
+    Django's handler closes "old" connections at the start and end of every request; inside
+    the test's atomic block that would poison the transaction. Django's test client
+    disconnects the same receiver for the same reason.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(
+    wsgi_in_test_transaction, community, other_community, product, other_product, lead, hub_admin
+):
+    """A small registry: two spokes, products with memberships, a dependency, assessments,
+    requests in several states, an open decision with a vote, a stakeholder and its use,
+    events (written by the services)."""
+    policies = list(community.policy_set.policies.order_by("position"))
+    make_dependency(other_product, product)
+    assessment = make_assessment(product, policies[0], "full")
+    make_assessment(product, policies[1], "partial")
+
+    newcomer = make_product("newcomer")
+    seat_holder = make_user("seat_holder")
+    make_body(community, seats=[seat_holder, hub_admin], requires_vote=True)
+    draft = LifecycleRequest.objects.create(
+        kind="onramp", product=newcomer, community=community, requested_by=hub_admin
+    )
+    submitted = LifecycleRequest.objects.create(
+        kind="onramp", product=other_product, community=community, state="submitted"
+    )
+    in_review = LifecycleRequest.objects.create(
+        kind="offramp",
+        product=product,
+        community=community,
+        state="submitted",
+        reason="unmaintained",
+    )
+    decision = governance.open_decision(community=community, subject=str(in_review))
+    LifecycleRequest.objects.filter(pk=in_review.pk).update(decision=decision, state="in_review")
+    governance.cast_vote(decision=decision, by=seat_holder, choice="yes", comment="Fine")
+
+    stakeholder = Stakeholder.objects.create(slug="lab", name="A lab")
+    product.uses.create(stakeholder=stakeholder, note="Production runs")
+    extra_set = make_policy_set("extra")  # a base for `base` to name besides itself
+    event = Event.objects.create(verb="product.registered", product=product, community=community)
+    _, key = ApiToken.issue(user=hub_admin, name="fuzz")
+    products = [product.slug, other_product.slug, newcomer.slug]
+    communities = [community.slug, other_community.slug]
+    return {
+        "token": key,
+        # Path parameters, by collection.
+        "slug": {
+            "products": products,
+            "communities": communities,
+            "policy-sets": [community.policy_set.slug, extra_set.slug],
+            "stakeholders": [stakeholder.slug],
+        },
+        "id": {
+            "requests": [draft.pk, submitted.pk, in_review.pk],
+            "assessments": [assessment.pk],
+            "decisions": [decision.pk],
+            "events": [event.pk],
+        },
+        "request_products": {str(r.pk): r.product.slug for r in (draft, submitted, in_review)},
+        # Fields and query parameters that name another object, by name.
+        "refs": {
+            "product": products,
+            "successor": products,
+            "dependencies": products,
+            "community": communities,
+            "owner": communities,
+            "policy_set": [community.policy_set.slug],
+            "base": [community.policy_set.slug, extra_set.slug],
+            "policy": [p.code for p in policies],
+            "stakeholder": [stakeholder.slug],
+            "maintainer": [hub_admin.username],
+            "user": [seat_holder.username, hub_admin.username],
+        },
+    }
+
+
+# Fields whose value may not name the object itself (a set based on itself, a product
+# succeeding or depending on itself): refused by design, whatever the schema says.
+NOT_SELF = ("base", "successor", "dependencies")
+
+
+def _pick(value, known: list, avoid: set):
+    if value in known and value not in avoid:
+        return value
+    choices = [k for k in known if k not in avoid] or known
+    return choices[zlib.crc32(str(value).encode()) % len(choices)]
+
+
+def _point_at_world(data, refs: dict, avoid: set = frozenset()):
+    """Replace, in a generated body or query, the names of other objects by names from
+    the world.
+
+    A schema cannot say "the slug of an existing product": a random one is answered with
+    400 by design, which is not what the fuzzing is after.
+    """
+    if isinstance(data, dict):
+        for name, value in list(data.items()):
+            known = refs.get(name)
+            skip = avoid if name in NOT_SELF else set()
+            if known and isinstance(value, str) and value:
+                data[name] = _pick(value, known, skip)
+            elif known and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                data[name] = [_pick(v, known, skip) for v in value]
+            else:
+                _point_at_world(value, refs, avoid)
+    elif isinstance(data, list):
+        for item in data:
+            _point_at_world(item, refs, avoid)
+
+
+_new_slugs = itertools.count(1)
+
+
+def use_world(case, world) -> None:
+    """Point the generated request at objects of the world.
+
+    Path parameters: three in four name an object of the world, the rest stay as generated
+    (which exercises the 404s). References in the query and the body always name one.
+    The choices depend only on the generated values (crc32, not Python's salted hash), so
+    the run stays deterministic.
+    """
+
+    def positive(location: ParameterLocation) -> bool:
+        # Leave invalid (negative) data alone: it must reach the app as generated.
+        return case.meta is None or not case.meta.is_negative_at(location)
+
+    collection = case.path.split("/")[3]  # /api/v1/<collection>/...
+    for name, value in list(
+        case.path_parameters.items() if positive(ParameterLocation.PATH) else ()
+    ):
+        h = zlib.crc32(str(value).encode())
+        if h % 4 == 0:
+            continue
+        known = world["refs"]["stakeholder"] if name == "stakeholder" else None
+        known = known or world[name].get(collection)
+        if known:
+            case.path_parameters[name] = str(known[h % len(known)])  # as generated: text
+    if case.query and positive(ParameterLocation.QUERY):
+        _point_at_world(case.query, world["refs"])
+    if isinstance(case.body, dict) and positive(ParameterLocation.BODY):
+        body = case.body
+        if isinstance(body.get("product"), str) and body["product"]:
+            body["product"] = _pick(body["product"], world["refs"]["product"], set())
+        avoid = {case.path_parameters.get("slug"), body.get("product")}
+        if collection == "requests" and "id" in case.path_parameters:
+            avoid.add(world["request_products"].get(str(case.path_parameters["id"])))
+        _point_at_world(body, world["refs"], avoid)
+        if isinstance(body.get("slug"), str):
+            if case.method == "PATCH" and "slug" in case.path_parameters:
+                # A slug never changes: a PATCH may only repeat the current one.
+                body["slug"] = case.path_parameters["slug"]
+            elif case.method == "POST":
+                # Slugs are unique: each example registers a new one.
+                body["slug"] = f"{body['slug'][:40]}-{next(_new_slugs)}"
+        _satisfy_cross_field_rules(body)
+
+
+def _satisfy_cross_field_rules(body: dict) -> None:
+    """Rules between fields or rows, stated in the operations' descriptions but not
+    expressible in the schema: keep valid examples valid."""
+    status = body.get("status")
+    # Required for these (a PATCH without `status` keeps one that may need it).
+    needs_justification = status in ("partial", "na") or (
+        status is None and "justification" in body
+    )
+    if needs_justification and not body.get("justification"):
+        body["justification"] = "Explained in the team's notes."
+    for policy in body.get("policies") or ():
+        if isinstance(policy, dict) and "adapts" in policy:
+            policy["adapts"] = None  # must name a policy of the base set
+    governance = body.get("governance")
+    if isinstance(governance, dict) and isinstance(governance.get("seats"), list):
+        seen, seats = set(), []
+        for seat in governance["seats"]:  # one seat per person on a body
+            user = seat.get("user") if isinstance(seat, dict) else None
+            if user not in seen:
+                seen.add(user)
+                seats.append(seat)
+        governance["seats"] = seats
+
+
+@schema.include(method="GET").parametrize()
+@FUZZ_SETTINGS
+def test_anonymous_reads(case, world):
+    use_world(case, world)
+    case.call_and_validate()
+
+
+def excluded_checks_for(operation) -> list:
+    """Checks that cannot apply to an operation, each for a stated reason."""
+    excluded = []
+    body = (operation.definition.raw.get("requestBody") or {}).get("content", {})
+    if "application/json" in body:
+        # DRF parses JSON scalars leniently, by design and as documented: a string field
+        # takes a number (`"comment": 0` is "0"), a boolean takes 0/1 and "true"/"false",
+        # a number takes a numeric string. Schemathesis sends exactly those as "wrong
+        # type" bodies, so for JSON bodies "invalid data is rejected" does not hold.
+        # Every other check runs, and query/path parameters keep this one (reads).
+        excluded.append(negative_data_rejection)
+    if operation.path == "/api/v1/imports/":
+        # The uploaded file's content is a catalog, Spack recipe or xSDK file, which the
+        # schema can only call "binary": a random file is rightly refused (400 with the
+        # file's errors), so "schema-valid data is accepted" does not apply.
+        excluded.append(positive_data_acceptance)
+    return excluded
+
+
+@schema.exclude(method="GET").parametrize()
+@FUZZ_SETTINGS
+def test_hub_admin_writes(case, world):
+    use_world(case, world)
+    case.call_and_validate(
+        headers={"Authorization": f"Token {world['token']}"},
+        excluded_checks=excluded_checks_for(case.operation),
+    )
