@@ -22,6 +22,9 @@ from products.filters import (
     ProductFilter,
     compliance_q,
     mandatory_policy_ids,
+    member_compliance_q,
+    member_policy_sets,
+    member_status_counts,
     membership_state_q,
     search_products,
 )
@@ -163,8 +166,13 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
     # Compliance: the same conditions ProductFilter.filter_compliance applies.
     qs = bases.without("compliance")
     community = bases.data.get("community")
-    conditions = bases.conditions(community)
-    counts = qs.aggregate(**{s: Count("pk", filter=c) for s, c in conditions.items()})
+    if community is None:
+        # One grouped pass over every (member product, set) pair, counted per status.
+        base_sql, base_params = _ids(qs).query.sql_with_params()
+        counts = member_status_counts(base_sql, list(base_params), member_policy_sets())
+    else:
+        conditions = bases.conditions(community)
+        counts = qs.aggregate(**{s: Count("pk", filter=c) for s, c in conditions.items()})
     out.append(
         Facet(
             "compliance",
@@ -229,20 +237,10 @@ def _compliance_conditions(community: Community | None) -> dict[str, Q]:
             return {s: never for s in Status.ALL}
         mandatory = mandatory_policy_ids([community.policy_set])[community.policy_set_id]
         return {s: compliance_q(s, mandatory) for s in Status.ALL}
-    sets = list(
-        PolicySet.objects.filter(communities__memberships__state=Membership.State.ACTIVE).distinct()
-    )
-    mandatory = mandatory_policy_ids(sets)
-    out = {}
-    for status in Status.ALL:
-        condition = never
-        for policy_set in sets:
-            members = Membership.objects.filter(
-                state=Membership.State.ACTIVE, community__policy_set=policy_set
-            ).values("product_id")
-            condition |= Q(pk__in=members) & compliance_q(status, mandatory[policy_set.pk])
-        out[status] = condition
-    return out
+    # Against the sets of the communities each product is an active member of: one
+    # grouped subquery per status, not one per set.
+    sets = member_policy_sets()
+    return {s: member_compliance_q(s, sets) for s in Status.ALL}
 
 
 def active_filters(params: QueryDict) -> list[tuple[str, str, str]]:

@@ -16,7 +16,9 @@ from collections.abc import Iterable
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -104,6 +106,89 @@ def compliance_q(status: str, mandatory: set[int]) -> Q:
     # Unknown: neither noncompliant nor fully assessed (products with no assessment too).
     known = per_product.filter(Q(nones__gt=0) | Q(assessed=total))
     return ~Q(pk__in=known.values("product_id"))
+
+
+def _member_status_sql(policy_sets: list[PolicySet]) -> str:
+    """SQL for the relation (product_id, status): each product's compliance status against
+    the set of every community it is an active member of, in one grouped pass.
+
+    The mandatory policies of each set come from Python (effective policies follow base
+    sets and versions) and are inlined as integer VALUES. A set with no mandatory policy
+    makes its members compliant, as ``compliance_q`` does.
+    """
+    mandatory = mandatory_policy_ids(policy_sets)
+    pairs = [(int(s), int(p)) for s, ids in mandatory.items() for p in sorted(ids)]
+    totals = [(int(s), len(ids)) for s, ids in mandatory.items()]
+    values = ", ".join(f"({s}, {p})" for s, p in pairs) if pairs else None
+    mandatory_cte = f"VALUES {values}" if values else "SELECT 0, 0 WHERE 1 = 0"
+    totals_values = ", ".join(f"({s}, {n})" for s, n in totals)
+    regex = "~" if connection.vendor == "postgresql" else "REGEXP"
+    blank = rf"a.justification {regex} '^\s*$'"
+    return f"""
+        WITH mandatory(set_id, policy_id) AS ({mandatory_cte}),
+        totals(set_id, total) AS (VALUES {totals_values}),
+        member_sets AS (
+            SELECT DISTINCT m.product_id, c.policy_set_id AS set_id
+            FROM products_membership m
+            JOIN spokes_community c ON c.id = m.community_id
+            WHERE m.state = 'active' AND c.policy_set_id IN (SELECT set_id FROM totals)
+        ),
+        per AS (
+            SELECT ms.product_id, ms.set_id,
+                SUM(CASE WHEN a.status = 'full' OR (a.status = 'na' AND NOT ({blank}))
+                    THEN 1 ELSE 0 END) AS satisfied,
+                SUM(CASE WHEN a.status = 'none' THEN 1 ELSE 0 END) AS nones,
+                COUNT(a.id) AS assessed
+            FROM member_sets ms
+            LEFT JOIN mandatory mm ON mm.set_id = ms.set_id
+            LEFT JOIN products_assessment a
+                ON a.product_id = ms.product_id AND a.policy_id = mm.policy_id
+            GROUP BY ms.product_id, ms.set_id
+        )
+        SELECT per.product_id AS product_id,
+            CASE WHEN COALESCE(per.satisfied, 0) = t.total THEN 'compliant'
+                 WHEN per.nones > 0 THEN 'noncompliant'
+                 WHEN per.assessed = t.total THEN 'partial'
+                 ELSE 'unknown' END AS status
+        FROM per JOIN totals t ON t.set_id = per.set_id
+    """
+
+
+def member_policy_sets() -> list[PolicySet]:
+    """The policy sets of communities that have at least one active member."""
+    return list(
+        PolicySet.objects.filter(communities__memberships__state=Membership.State.ACTIVE)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def member_compliance_q(status: str, policy_sets: list[PolicySet] | None = None) -> Q:
+    """Products whose compliance is `status` against the set of some community they are an
+    active member of: one subquery, whatever the number of sets."""
+    sets = member_policy_sets() if policy_sets is None else policy_sets
+    if not sets or status not in Status.ALL:
+        return Q(pk__in=[])
+    sql = f"SELECT st.product_id FROM ({_member_status_sql(sets)}) st WHERE st.status = %s"
+    return Q(pk__in=RawSQL(sql, [status]))
+
+
+def member_status_counts(product_ids_sql: str, params: list, policy_sets: list[PolicySet]):
+    """{status: number of the given products with that status against some set of theirs}
+    (one query)."""
+    counts = dict.fromkeys(Status.ALL, 0)
+    if not policy_sets:
+        return counts
+    relation = _member_status_sql(policy_sets)
+    sql = (
+        f"SELECT st.status, COUNT(DISTINCT st.product_id) FROM ({relation}) st "
+        f"WHERE st.product_id IN ({product_ids_sql}) GROUP BY st.status"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for status, n in cursor.fetchall():
+            counts[status] = n
+    return counts
 
 
 def membership_state_q(state: str) -> Q:
@@ -231,19 +316,7 @@ class ProductFilter(django_filters.FilterSet):
             mandatory = mandatory_policy_ids([community.policy_set])
             return queryset.filter(compliance_q(value, mandatory[community.policy_set_id]))
         # Against the set of any community the product is an active member of.
-        sets = list(
-            PolicySet.objects.filter(
-                communities__memberships__state=Membership.State.ACTIVE
-            ).distinct()
-        )
-        mandatory = mandatory_policy_ids(sets)
-        condition = Q(pk__in=[])
-        for policy_set in sets:
-            members = Membership.objects.filter(
-                state=Membership.State.ACTIVE, community__policy_set=policy_set
-            ).values("product_id")
-            condition |= Q(pk__in=members) & compliance_q(value, mandatory[policy_set.pk])
-        return queryset.filter(condition)
+        return queryset.filter(member_compliance_q(value))
 
 
 class AssessmentFilter(django_filters.FilterSet):
