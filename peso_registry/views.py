@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from products.catalog import compliance_statuses
-from products.compliance import Status
+from products.compliance import Status, statuses_by_set
+from products.filters import mandatory_policy_ids
 from products.models import Event, Membership, Product
 from spokes.models import Community, PolicySet
 
@@ -22,10 +22,17 @@ def home(request: HttpRequest) -> HttpResponse:
     by_community: dict[int, list[int]] = defaultdict(list)
     for community_id, product_id in members:
         by_community[community_id].append(product_id)
-    # Compliance of every member against its community's set, in SQL (no assessment rows
-    # are loaded): a fixed number of queries however large the catalog.
-    sets = list({c.policy_set_id: c.policy_set for c in communities if c.policy_set_id}.values())
-    statuses = compliance_statuses(sorted({pk for _, pk in members}), sets)
+    # Compliance of each member against its own community's set, in SQL (no assessment rows
+    # are loaded): each set is asked only about the active members of the communities that
+    # use it, and the sets' mandatory policies are computed once (2 queries), then one
+    # grouped query per set — a fixed number however large the catalog.
+    sets: dict[int, PolicySet] = {}
+    members_by_set: dict[int, set[int]] = defaultdict(set)
+    for c in communities:
+        if c.policy_set_id and by_community[c.pk]:
+            sets[c.policy_set_id] = c.policy_set
+            members_by_set[c.policy_set_id].update(by_community[c.pk])
+    statuses = statuses_by_set(members_by_set, mandatory_policy_ids(sets.values())) if sets else {}
     for c in communities:
         ids = by_community[c.pk]
         c.member_count = len(ids)

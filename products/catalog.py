@@ -282,7 +282,8 @@ def compliance_statuses(
             .values("product_id")
             .annotate(
                 satisfied=Count(
-                    "pk", filter=Q(status="full") | (Q(status="na") & ~Q(justification=""))
+                    "pk",
+                    filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$")),
                 ),
                 nones=Count("pk", filter=Q(status="none")),
                 assessed=Count("pk"),

@@ -13,8 +13,10 @@ queries, so list pages and API endpoints stay flat in query count.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
 
 from products.models import Assessment, Product
 from spokes.models import Policy, PolicySet
@@ -80,8 +82,19 @@ def summarize(product: Product, policy_set: PolicySet) -> Summary:
     return summarize_many([product], policy_set)[product.pk]
 
 
-def summarize_many(products: Iterable[Product], policy_set: PolicySet) -> dict[int, Summary]:
-    """Compliance of many products against one set, keyed by product pk (two queries)."""
+# The assessment fields a Summary reads (status and satisfied): enough for pages that show
+# statuses only, e.g. ``summarize_many(..., only=SUMMARY_FIELDS)``.
+SUMMARY_FIELDS = ("product_id", "policy_id", "status", "justification")
+
+
+def summarize_many(
+    products: Iterable[Product], policy_set: PolicySet, *, only: Sequence[str] | None = None
+) -> dict[int, Summary]:
+    """Compliance of many products against one set, keyed by product pk (two queries).
+
+    ``only``: load just these assessment fields (``SUMMARY_FIELDS`` when nothing but the
+    statuses is shown); by default the whole assessment rows.
+    """
     products = list(products)
     effective = policy_set.effective_policies()
     by_policy = {p.pk: p for p in effective}
@@ -90,6 +103,8 @@ def summarize_many(products: Iterable[Product], policy_set: PolicySet) -> dict[i
         rows = Assessment.objects.filter(
             product__in=[p.pk for p in products], policy__in=list(by_policy)
         )
+        if only:
+            rows = rows.only(*only)
         for a in rows:
             found[(a.product_id, a.policy_id)] = a
     result = {}
@@ -116,4 +131,54 @@ def summaries_by_set(
     for policy_set in policy_sets:
         for pk, summary in summarize_many(products, policy_set).items():
             out[pk][policy_set.slug] = summary
+    return out
+
+
+def statuses_by_set(
+    members: Mapping[int, Collection[int]], mandatory: Mapping[int, Collection[int]]
+) -> dict[tuple[int, int], str]:
+    """{(product pk, set pk): status} for the given products of each set, in SQL.
+
+    ``members``: {set pk: product pks to ask that set about}; ``mandatory``: {set pk: pks
+    of its mandatory effective policies} (``products.filters.mandatory_policy_ids``).
+    One grouped query per set with mandatory policies, returning one small row per
+    assessed product (no assessment rows are loaded); the same rule as
+    ``Summary.status`` (an ``na`` with a blank or whitespace-only justification is not
+    satisfied). Only the pairs asked about are answered, each of them.
+    """
+    out: dict[tuple[int, int], str] = {}
+    for set_pk, product_ids in members.items():
+        if not product_ids:
+            continue
+        wanted = mandatory.get(set_pk) or ()
+        total = len(wanted)
+        # Nothing mandatory: compliant. Otherwise unknown until an assessment says more.
+        default = Status.UNKNOWN if total else Status.COMPLIANT
+        for pk in product_ids:
+            out[(pk, set_pk)] = default
+        if not total:
+            continue
+        rows = (
+            Assessment.objects.filter(policy_id__in=list(wanted), product_id__in=list(product_ids))
+            .values("product_id")
+            .annotate(
+                satisfied=Count(
+                    "pk",
+                    filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$")),
+                ),
+                nones=Count("pk", filter=Q(status="none")),
+                assessed=Count("pk"),
+            )
+            .values_list("product_id", "satisfied", "nones", "assessed")
+        )
+        for product_id, satisfied, nones, assessed in rows:
+            if satisfied == total:
+                status = Status.COMPLIANT
+            elif nones:
+                status = Status.NONCOMPLIANT
+            elif assessed == total:
+                status = Status.PARTIAL
+            else:
+                status = Status.UNKNOWN
+            out[(product_id, set_pk)] = status
     return out

@@ -9,13 +9,14 @@ from functools import partial
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 
-from products.compliance import summarize_many
+from products.compliance import SUMMARY_FIELDS, summarize_many
 from products.models import Assessment, LifecycleRequest, Membership
 from spokes import access, services
 from spokes.forms import (
@@ -34,6 +35,9 @@ from spokes.heatmap import STYLES, render_heatmap
 from spokes.models import LEAD_ROLES, Community, CommunityRole, PolicySet, Seat
 
 OPEN_STATES = (LifecycleRequest.State.SUBMITTED, LifecycleRequest.State.IN_REVIEW)
+# Active members per page of the community page's heatmap and member list
+# (`?members_page=`): one page costs the same queries and bytes however large the spoke.
+MEMBERS_PAGE_SIZE = 100
 
 
 def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -41,23 +45,39 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Community.objects.select_related("policy_set", "governance"), slug=slug
     )
     body = getattr(community, "governance", None)
-    memberships = list(
+    active_members = (
+        Membership.objects.filter(community=community, state=Membership.State.ACTIVE)
+        .select_related("product")
+        .order_by("product__name", "-joined_at", "pk")
+    )
+    members_page = Paginator(active_members, MEMBERS_PAGE_SIZE).get_page(
+        request.GET.get("members_page")
+    )
+    active = list(members_page.object_list)
+    past = list(
         Membership.objects.filter(community=community)
+        .exclude(state=Membership.State.ACTIVE)
         .select_related("product", "successor")
         .order_by("state", "product__name", "-joined_at")
     )
-    active = [m for m in memberships if m.state == Membership.State.ACTIVE]
     heatmap = ""
     if community.policy_set and active:
         products = [m.product for m in active]
-        summaries = summarize_many(products, community.policy_set)
+        # Statuses only: the assessment fields a Summary reads, not whole rows.
+        summaries = summarize_many(products, community.policy_set, only=SUMMARY_FIELDS)
         for m in active:
             m.compliance = summaries[m.product.pk]
+        paginator = members_page.paginator
+        which = (
+            f"active members {members_page.start_index()}\u2013{members_page.end_index()} of "
+            f"{paginator.count}"
+            if paginator.num_pages > 1
+            else f"{len(products)} active members"
+        )
         heatmap = render_heatmap(
             products,
             summaries,
-            f"Compliance of {len(products)} active members of {community.name} with the "
-            f"{community.policy_set} policies",
+            f"Compliance of {which} of {community.name} with the {community.policy_set} policies",
         )
     context = {
         "community": community,
@@ -67,7 +87,8 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("user")
         .order_by("role", "user__username"),
         "active": active,
-        "past": [m for m in memberships if m.state != Membership.State.ACTIVE],
+        "members_page": members_page,
+        "past": past,
         "open_requests": LifecycleRequest.objects.filter(community=community, state__in=OPEN_STATES)
         .select_related("product")
         .order_by("-created_at"),
