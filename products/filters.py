@@ -46,13 +46,20 @@ def effective_policies_by_set(
     if not wanted:
         return {}
     sets = {ps.pk: ps for ps in PolicySet.objects.all()}
+    # Only the wanted sets and the base sets they reach, at their versions in force:
+    # old versions and unrelated sets never leave the database.
+    needed: set[int] = set()
+    for pk in wanted:
+        while pk is not None and pk in sets and pk not in needed:
+            needed.add(pk)
+            pk = sets[pk].base_id
     by_set: dict[int, list[Policy]] = {pk: [] for pk in sets}
-    policies = Policy.objects.filter(policy_set__in=list(sets)).select_related(
-        "adapts", "policy_set"
-    )
+    in_force = Q(pk__in=[])
+    for pk in needed:
+        in_force |= Q(policy_set_id=pk, version=sets[pk].version)
+    policies = Policy.objects.filter(in_force).select_related("adapts", "policy_set")
     for policy in policies:
-        if policy.version == sets[policy.policy_set_id].version:
-            by_set[policy.policy_set_id].append(policy)
+        by_set[policy.policy_set_id].append(policy)
 
     def effective(pk: int, seen: frozenset[int]) -> list[tuple[Policy, bool]]:
         own = [(p, False) for p in by_set[pk]]

@@ -33,12 +33,16 @@ COMPLIANCE_SUMMARY = inline_serializer(
 
 
 def bulk_compliance(
-    products: Iterable[Product], policy_sets: Iterable[PolicySet] | None = None
+    products: Iterable[Product],
+    policy_sets: Iterable[PolicySet] | None = None,
+    *,
+    summary_only: bool = False,
 ) -> dict[int, dict[str, Summary]]:
     """{product pk: {set slug: Summary}}: against `policy_sets` when given, otherwise
     against the set of every community each product has a membership in (current or
     past; memberships must be prefetched with `community__policy_set`). Three queries for
-    any number of products and sets.
+    any number of products and sets. `summary_only` loads just what statuses and counts
+    need (no evidence, no assessor): lists of products stay cheap.
     """
     products = list(products)
     sets_of: dict[int, list[PolicySet]] = {}
@@ -60,7 +64,11 @@ def bulk_compliance(
     if products and policy_ids:
         rows = Assessment.objects.filter(
             product__in=[p.pk for p in products], policy__in=policy_ids
-        ).select_related("assessed_by")
+        )
+        if summary_only:
+            rows = rows.only("id", "product_id", "policy_id", "status", "justification")
+        else:
+            rows = rows.select_related("assessed_by")
         found = {(a.product_id, a.policy_id): a for a in rows}
     out: dict[int, dict[str, Summary]] = {}
     for product in products:
@@ -122,7 +130,7 @@ class ProductListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        self._context.setdefault("compliance", {}).update(bulk_compliance(items))
+        self._context.setdefault("compliance", {}).update(bulk_compliance(items, summary_only=True))
         return super().to_representation(items)
 
 
@@ -174,7 +182,7 @@ class ProductSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         compliance = self.context.setdefault("compliance", {})
         if instance.pk not in compliance:
-            compliance.update(bulk_compliance([instance]))
+            compliance.update(bulk_compliance([instance], summary_only=True))
         return super().to_representation(instance)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
