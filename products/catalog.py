@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 
-from products.compliance import Status
+from products.compliance import Status, statuses_by_set
 from products.filters import (
     MEMBERSHIP_STATES,
     ProductFilter,
@@ -28,7 +28,7 @@ from products.filters import (
     membership_state_q,
     search_products,
 )
-from products.models import Assessment, Membership, Product
+from products.models import Membership, Product
 from spokes.models import Community, PolicySet
 
 SORT_CHOICES = [
@@ -264,42 +264,10 @@ def compliance_statuses(
     assessed product — so a list of thousands of products never loads their assessments.
     Every (product, set) pair is answered.
     """
-    out: dict[tuple[int, int], str] = {}
     if not product_ids or not policy_sets:
-        return out
+        return {}
     mandatory = mandatory_policy_ids(policy_sets)
-    for policy_set in policy_sets:
-        wanted = mandatory.get(policy_set.pk, set())
-        total = len(wanted)
-        # Nothing mandatory: compliant. Otherwise unknown until an assessment says more.
-        default = Status.UNKNOWN if total else Status.COMPLIANT
-        for pk in product_ids:
-            out[(pk, policy_set.pk)] = default
-        if not total:
-            continue
-        rows = (
-            Assessment.objects.filter(policy_id__in=wanted, product_id__in=product_ids)
-            .values("product_id")
-            .annotate(
-                satisfied=Count(
-                    "pk",
-                    filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$")),
-                ),
-                nones=Count("pk", filter=Q(status="none")),
-                assessed=Count("pk"),
-            )
-        )
-        for row in rows:
-            if row["satisfied"] == total:
-                status = Status.COMPLIANT
-            elif row["nones"]:
-                status = Status.NONCOMPLIANT
-            elif row["assessed"] == total:
-                status = Status.PARTIAL
-            else:
-                status = Status.UNKNOWN
-            out[(row["product_id"], policy_set.pk)] = status
-    return out
+    return statuses_by_set({ps.pk: product_ids for ps in policy_sets}, mandatory)
 
 
 @dataclass

@@ -134,6 +134,31 @@ def summaries_by_set(
     return out
 
 
+def satisfaction_counts() -> dict[str, Count]:
+    """Aggregates over one product's assessments of a set's mandatory policies: how many
+    are satisfied (``full``, or ``na`` with a non-blank justification), ``none``, and
+    assessed at all. Every SQL reading of compliance groups by product with these."""
+    return {
+        "satisfied": Count(
+            "pk", filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$"))
+        ),
+        "nones": Count("pk", filter=Q(status="none")),
+        "assessed": Count("pk"),
+    }
+
+
+def status_from_counts(*, satisfied: int, nones: int, assessed: int, total: int) -> str:
+    """The status those counts mean against a set with ``total`` mandatory policies
+    (the rule of ``Summary.status``)."""
+    if satisfied == total:
+        return Status.COMPLIANT
+    if nones:
+        return Status.NONCOMPLIANT
+    if assessed == total:
+        return Status.PARTIAL
+    return Status.UNKNOWN
+
+
 def statuses_by_set(
     members: Mapping[int, Collection[int]], mandatory: Mapping[int, Collection[int]]
 ) -> dict[tuple[int, int], str]:
@@ -161,24 +186,11 @@ def statuses_by_set(
         rows = (
             Assessment.objects.filter(policy_id__in=list(wanted), product_id__in=list(product_ids))
             .values("product_id")
-            .annotate(
-                satisfied=Count(
-                    "pk",
-                    filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$")),
-                ),
-                nones=Count("pk", filter=Q(status="none")),
-                assessed=Count("pk"),
-            )
+            .annotate(**satisfaction_counts())
             .values_list("product_id", "satisfied", "nones", "assessed")
         )
         for product_id, satisfied, nones, assessed in rows:
-            if satisfied == total:
-                status = Status.COMPLIANT
-            elif nones:
-                status = Status.NONCOMPLIANT
-            elif assessed == total:
-                status = Status.PARTIAL
-            else:
-                status = Status.UNKNOWN
-            out[(product_id, set_pk)] = status
+            out[(product_id, set_pk)] = status_from_counts(
+                satisfied=satisfied, nones=nones, assessed=assessed, total=total
+            )
     return out

@@ -17,12 +17,12 @@ from collections.abc import Iterable
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from products.compliance import Status
+from products.compliance import Status, satisfaction_counts
 from products.models import Area, Assessment, Event, Membership, Product
 from products.search import search_products
 from spokes.models import Community, Policy, PolicySet
@@ -95,13 +95,7 @@ def compliance_q(status: str, mandatory: set[int]) -> Q:
     per_product = (
         Assessment.objects.filter(policy_id__in=mandatory)
         .values("product_id")
-        .annotate(
-            satisfied=Count(
-                "pk", filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$"))
-            ),
-            nones=Count("pk", filter=Q(status="none")),
-            assessed=Count("pk"),
-        )
+        .annotate(**satisfaction_counts())
     )
     if status == Status.COMPLIANT:
         return Q(pk__in=per_product.filter(satisfied=total).values("product_id"))
