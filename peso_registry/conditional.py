@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -126,3 +127,27 @@ class ConditionalMixin:
 
     def perform_patch(self, instance, data: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+SLUG_RE = "[-a-zA-Z0-9_]+"
+
+
+class ResourceViewSet(
+    ConditionalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, read, create (POST) and change (PATCH) a resource, conditionally; no PUT and
+    no DELETE unless a subclass opens them."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class SlugResourceViewSet(ResourceViewSet):
+    """A resource named by its slug in the URL."""
+
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_RE

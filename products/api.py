@@ -14,13 +14,20 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from peso_registry.conditional import ConditionalMixin, check_if_match, etag_for, with_etag
+from peso_registry.conditional import (
+    SLUG_RE,
+    ResourceViewSet,
+    SlugResourceViewSet,
+    check_if_match,
+    etag_for,
+    with_etag,
+)
 from products import services
 from products.filters import AssessmentFilter, EventFilter, ProductFilter
 from products.models import (
@@ -56,7 +63,6 @@ from products.serializers import (
 from spokes import access
 from spokes.models import PolicySet
 
-SLUG_RE = "[-a-zA-Z0-9_]+"
 WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: stale If-Match."
 
 
@@ -89,16 +95,7 @@ USE_PERMISSION = "Maintainers of the product, leads of a community it belongs to
         responses={200: ProductSerializer},
     ),
 )
-class ProductViewSet(
-    ConditionalMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    lookup_field = "slug"
-    lookup_value_regex = SLUG_RE
+class ProductViewSet(SlugResourceViewSet):
     query_param_actions = ("compliance",)
     serializer_class = ProductSerializer
     write_serializer_class = ProductWriteSerializer
@@ -288,21 +285,11 @@ class StakeholderFilter(django_filters.FilterSet):
         responses={200: StakeholderSerializer},
     ),
 )
-class StakeholderViewSet(
-    ConditionalMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    lookup_field = "slug"
-    lookup_value_regex = SLUG_RE
+class StakeholderViewSet(SlugResourceViewSet):
     serializer_class = StakeholderSerializer
     write_serializer_class = StakeholderWriteSerializer
     filterset_class = StakeholderFilter
     permission_classes = [ReadOnly | CanManageStakeholders]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return Stakeholder.objects.order_by("name", "pk").prefetch_related(
@@ -341,20 +328,12 @@ class StakeholderViewSet(
         responses={200: AssessmentSerializer},
     ),
 )
-class AssessmentViewSet(
-    ConditionalMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class AssessmentViewSet(ResourceViewSet):
     lookup_value_regex = "[0-9]+"
     serializer_class = AssessmentSerializer
     write_serializer_class = AssessmentPatchSerializer
     filterset_class = AssessmentFilter
     permission_classes = [ReadOnly | CanAssess]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return Assessment.objects.select_related(

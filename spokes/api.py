@@ -10,10 +10,9 @@ import datetime
 
 from django.db.models import Count, Prefetch, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
 from rest_framework.routers import DefaultRouter
 
-from peso_registry.conditional import ConditionalMixin
+from peso_registry.conditional import SlugResourceViewSet
 from spokes import services
 from spokes.filters import CommunityFilter, PolicySetFilter
 from spokes.models import Community, CommunityRole, PolicySet, Seat
@@ -48,21 +47,11 @@ WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: 
         responses={200: CommunitySerializer},
     ),
 )
-class CommunityViewSet(
-    ConditionalMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+class CommunityViewSet(SlugResourceViewSet):
     serializer_class = CommunitySerializer
     write_serializer_class = CommunityWriteSerializer
     filterset_class = CommunityFilter
     permission_classes = [ReadOnly | CanCreateOrManageCommunity]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         today = datetime.date.today()
@@ -115,21 +104,11 @@ class CommunityViewSet(
         responses={200: PolicySetSerializer},
     ),
 )
-class PolicySetViewSet(
-    ConditionalMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+class PolicySetViewSet(SlugResourceViewSet):
     serializer_class = PolicySetSerializer
     write_serializer_class = PolicySetWriteSerializer
     filterset_class = PolicySetFilter
     permission_classes = [ReadOnly | CanEditPolicySet]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return PolicySet.objects.select_related("base", "owner").order_by("slug")
