@@ -81,9 +81,3 @@ def shot(request):
         return path
 
     return _shot
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas are created with passwords; the default PBKDF2 costs ~0.3 s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

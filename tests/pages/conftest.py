@@ -75,9 +75,3 @@ def build_catalog(n: int, community, policy_set) -> list:
             Seat.objects.create(body=body, user=cheap_user(), represents="stakeholder")
     assert Event.objects.count() >= n
     return products
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas are created with passwords; the default PBKDF2 costs ~0.3 s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -20,35 +20,9 @@ from tests.conftest import (
     make_product,
     make_user,
 )
+from tests.lifecycle_expectations import ACTIONS, ALLOWED, MAY, ROLES, STATES
 
 State = LifecycleRequest.State
-STATES = list(State.values)
-ACTIONS = list(lifecycle.ACTIONS)
-ALLOWED = {
-    ("draft", "submit"): "submitted",
-    ("submitted", "start_review"): "in_review",
-    ("in_review", "approve"): "approved",
-    ("in_review", "reject"): "rejected",
-    ("draft", "withdraw"): "withdrawn",
-    ("submitted", "withdraw"): "withdrawn",
-    ("in_review", "withdraw"): "withdrawn",
-}
-ROLES = [
-    "anonymous",
-    "stranger",
-    "other_maintainer",
-    "other_lead",
-    "maintainer",
-    "lead",
-    "hub_admin",
-]
-MAY = {
-    "submit": {"maintainer", "lead", "hub_admin"},
-    "withdraw": {"maintainer", "lead", "hub_admin"},
-    "start_review": {"lead", "hub_admin"},
-    "approve": {"lead", "hub_admin"},
-    "reject": {"lead", "hub_admin"},
-}
 
 
 def assess_all(product, policy_set, status="full"):
