@@ -901,6 +901,44 @@ class _Importer:
             rows.extend(model.objects.filter(product_id__in=chunk))
         return rows
 
+    def _sort_upserts(self, section: str, records, find, build, names, label, *, stamp=False):
+        """Split `records` into new rows and changed rows (with the fields that changed),
+        marking each in the summary. `find(record)` gives the existing row or None,
+        `build(record)` a new unsaved one; `stamp` sets `updated_at` on changed rows
+        (bulk updates skip auto_now)."""
+        to_create, to_update, fields = [], [], set()
+        self.progress.start(section, len(records))
+        for r in records:
+            obj, text = find(r), label(r)
+            if obj is None:
+                obj = build(r)
+                self.assign(obj, r.values, names)
+                to_create.append(obj)
+                self.mark(section, text, "created", text)
+            else:
+                changed = self.assign(obj, r.values, names)
+                if changed:
+                    if stamp:
+                        obj.updated_at = self.now
+                    to_update.append(obj)
+                    fields.update(changed)
+                self.mark(section, text, "updated" if changed else "unchanged", text)
+            self.progress.advance()
+        self.progress.finish()
+        return to_create, to_update, fields
+
+    def _save_with_history(self, model, to_create: list, to_update: list, fields: set) -> None:
+        if to_create:
+            bulk_create_with_history(to_create, model, batch_size=BATCH, default_user=self.actor)
+        if to_update:
+            bulk_update_with_history(
+                to_update,
+                model,
+                sorted(fields | {"updated_at"}),
+                batch_size=BATCH,
+                default_user=self.actor,
+            )
+
     def import_dependencies(self) -> None:
         records = self.catalog.dependencies
         if not records:
@@ -910,25 +948,18 @@ class _Importer:
             for d in self._existing_for_products(Dependency, {r["product"] for r in records})
         }
         names = {k: k for k in ("kind", "when", "source", "note")}
-        to_create, to_update, fields = [], [], set()
-        self.progress.start("dependencies", len(records))
-        for r in records:
-            product, target = self.products[r["product"]], self.products[r["depends_on"]]
-            label = f"{product.slug} → {target.slug}"
-            obj = existing.get((product.pk, target.pk))
-            if obj is None:
-                obj = Dependency(product=product, depends_on=target)
-                self.assign(obj, r.values, names)
-                to_create.append(obj)
-                self.mark("dependencies", label, "created", label)
-            else:
-                changed = self.assign(obj, r.values, names)
-                if changed:
-                    to_update.append(obj)
-                    fields.update(changed)
-                self.mark("dependencies", label, "updated" if changed else "unchanged", label)
-            self.progress.advance()
-        self.progress.finish()
+
+        def ends(r) -> tuple[Product, Product]:
+            return self.products[r["product"]], self.products[r["depends_on"]]
+
+        to_create, to_update, fields = self._sort_upserts(
+            "dependencies",
+            records,
+            find=lambda r: existing.get(tuple(p.pk for p in ends(r))),
+            build=lambda r: Dependency(product=ends(r)[0], depends_on=ends(r)[1]),
+            names=names,
+            label=lambda r: "{} → {}".format(*(p.slug for p in ends(r))),
+        )
         Dependency.objects.bulk_create(to_create, batch_size=BATCH)
         if to_update:
             Dependency.objects.bulk_update(to_update, sorted(fields), batch_size=BATCH)
@@ -1053,35 +1084,18 @@ class _Importer:
         if not records:
             return
         names = {k: k for k in STAKEHOLDER if k != "slug"}
-        to_create, to_update, fields = [], [], set()
-        for r in records:
-            obj = self.stakeholders.get(r["slug"])
-            if obj is None:
-                obj = Stakeholder(slug=r["slug"])
-                self.assign(obj, r.values, names)
-                to_create.append(obj)
-                self.mark("stakeholders", obj.slug, "created", obj.slug)
-            else:
-                changed = self.assign(obj, r.values, names)
-                if changed:
-                    obj.updated_at = self.now
-                    to_update.append(obj)
-                    fields.update(changed)
-                self.mark("stakeholders", obj.slug, "updated" if changed else "unchanged", obj.slug)
-        if to_create:
-            bulk_create_with_history(
-                to_create, Stakeholder, batch_size=BATCH, default_user=self.actor
-            )
-            for obj in to_create:
-                self.stakeholders[obj.slug] = obj
-        if to_update:
-            bulk_update_with_history(
-                to_update,
-                Stakeholder,
-                sorted(fields | {"updated_at"}),
-                batch_size=BATCH,
-                default_user=self.actor,
-            )
+        to_create, to_update, fields = self._sort_upserts(
+            "stakeholders",
+            records,
+            find=lambda r: self.stakeholders.get(r["slug"]),
+            build=lambda r: Stakeholder(slug=r["slug"]),
+            names=names,
+            label=lambda r: r["slug"],
+            stamp=True,
+        )
+        self._save_with_history(Stakeholder, to_create, to_update, fields)
+        for obj in to_create:
+            self.stakeholders[obj.slug] = obj
 
     def import_uses(self) -> None:
         records = self.catalog.uses
@@ -1092,38 +1106,20 @@ class _Importer:
             for u in self._existing_for_products(ProductUse, {r["product"] for r in records})
         }
         names = {k: k for k in ("note", "contact", "source")}
-        to_create, to_update, fields = [], [], set()
-        self.progress.start("uses", len(records))
-        for r in records:
-            product, stakeholder = self.products[r["product"]], self.stakeholders[r["stakeholder"]]
-            label = f"{stakeholder.slug} uses {product.slug}"
-            obj = existing.get((product.pk, stakeholder.pk))
-            if obj is None:
-                obj = ProductUse(product=product, stakeholder=stakeholder)
-                self.assign(obj, r.values, names)
-                to_create.append(obj)
-                self.mark("uses", label, "created", label)
-            else:
-                changed = self.assign(obj, r.values, names)
-                if changed:
-                    obj.updated_at = self.now
-                    to_update.append(obj)
-                    fields.update(changed)
-                self.mark("uses", label, "updated" if changed else "unchanged", label)
-            self.progress.advance()
-        self.progress.finish()
-        if to_create:
-            bulk_create_with_history(
-                to_create, ProductUse, batch_size=BATCH, default_user=self.actor
-            )
-        if to_update:
-            bulk_update_with_history(
-                to_update,
-                ProductUse,
-                sorted(fields | {"updated_at"}),
-                batch_size=BATCH,
-                default_user=self.actor,
-            )
+
+        def ends(r) -> tuple[Product, Stakeholder]:
+            return self.products[r["product"]], self.stakeholders[r["stakeholder"]]
+
+        to_create, to_update, fields = self._sort_upserts(
+            "uses",
+            records,
+            find=lambda r: existing.get(tuple(o.pk for o in ends(r))),
+            build=lambda r: ProductUse(product=ends(r)[0], stakeholder=ends(r)[1]),
+            names=names,
+            label=lambda r: "{1} uses {0}".format(*(o.slug for o in ends(r))),
+            stamp=True,
+        )
+        self._save_with_history(ProductUse, to_create, to_update, fields)
 
     def run(self) -> None:
         self.resolve_references()
