@@ -29,6 +29,7 @@ from peso_registry.conditional import (
     with_etag,
 )
 from products import services
+from products.compliance import summaries_for
 from products.filters import AssessmentFilter, EventFilter, ProductFilter
 from products.models import (
     Assessment,
@@ -58,7 +59,6 @@ from products.serializers import (
     ProductWriteSerializer,
     StakeholderSerializer,
     StakeholderWriteSerializer,
-    bulk_compliance,
 )
 from spokes import access
 from spokes.models import PolicySet
@@ -153,7 +153,7 @@ class ProductViewSet(SlugResourceViewSet):
             policy_set = PolicySet.objects.filter(slug=set_slug).first()
         if policy_set is None:
             raise ValidationError({"policy_set": [f"No policy set {set_slug!r}."]})
-        summary = bulk_compliance([product], [policy_set])[product.pk][policy_set.slug]
+        summary = summaries_for([product], [policy_set])[product.pk][policy_set.slug]
         data = ProductComplianceSerializer(
             {
                 "product": product.slug,

@@ -87,51 +87,114 @@ def summarize(product: Product, policy_set: PolicySet) -> Summary:
 SUMMARY_FIELDS = ("product_id", "policy_id", "status", "justification")
 
 
+def effective_policies_by_set(
+    policy_sets: Iterable[PolicySet],
+) -> dict[int, list[tuple[Policy, bool]]]:
+    """{set pk: [(policy, inherited), ...]}: the effective policies of each given set, in
+    the order of PolicySet.effective_policies(), in two queries for any number of sets
+    (the set table is small; only the policies of the versions in force are used).
+    """
+    wanted = {ps.pk for ps in policy_sets}
+    if not wanted:
+        return {}
+    sets = {ps.pk: ps for ps in PolicySet.objects.all()}
+    # Only the wanted sets and the base sets they reach, at their versions in force:
+    # old versions and unrelated sets never leave the database.
+    needed: set[int] = set()
+    for pk in wanted:
+        while pk is not None and pk in sets and pk not in needed:
+            needed.add(pk)
+            pk = sets[pk].base_id
+    by_set: dict[int, list[Policy]] = {pk: [] for pk in sets}
+    in_force = Q(pk__in=[])
+    for pk in needed:
+        in_force |= Q(policy_set_id=pk, version=sets[pk].version)
+    policies = Policy.objects.filter(in_force).select_related("adapts", "policy_set")
+    for policy in policies:
+        by_set[policy.policy_set_id].append(policy)
+
+    def effective(pk: int, seen: frozenset[int]) -> list[tuple[Policy, bool]]:
+        own = [(p, False) for p in by_set[pk]]
+        base_pk = sets[pk].base_id
+        if base_pk is None or base_pk in seen:
+            return own
+        adapted = {p.adapts.code for p, _ in own if p.adapts_id}
+        inherited = [(p, True) for p, _ in effective(base_pk, seen | {pk}) if p.code not in adapted]
+        return own + inherited
+
+    return {pk: effective(pk, frozenset({pk})) for pk in wanted if pk in sets}
+
+
+def summaries_for(
+    products: Iterable[Product],
+    policy_sets: Iterable[PolicySet] | None = None,
+    *,
+    only: Sequence[str] | None = None,
+) -> dict[int, dict[str, Summary]]:
+    """{product pk: {set slug: Summary}}: against `policy_sets` when given, otherwise
+    against the set of every community each product has a membership in (current or
+    past; memberships must be prefetched with `community__policy_set`). Three queries for
+    any number of products and sets.
+
+    ``only``: load just these assessment fields (``SUMMARY_FIELDS`` when nothing but the
+    statuses is shown); by default whole assessment rows with their assessor.
+    """
+    products = list(products)
+    given = None if policy_sets is None else list(policy_sets)
+    sets_of: dict[int, list[PolicySet]] = {}
+    wanted: dict[int, PolicySet] = {}
+    for product in products:
+        if given is not None:
+            sets = given
+        else:
+            sets = []
+            for membership in product.memberships.all():
+                ps = membership.community.policy_set
+                if ps is not None and ps not in sets:
+                    sets.append(ps)
+        wanted.update({ps.pk: ps for ps in sets})
+        sets_of[product.pk] = sets
+    effective = effective_policies_by_set(wanted.values())
+    policy_ids = {p.pk for items in effective.values() for p, _ in items}
+    found: dict[tuple[int, int], Assessment] = {}
+    if products and policy_ids:
+        rows = Assessment.objects.filter(
+            product__in=[p.pk for p in products], policy__in=policy_ids
+        )
+        rows = rows.only(*only) if only else rows.select_related("assessed_by")
+        found = {(a.product_id, a.policy_id): a for a in rows}
+    out: dict[int, dict[str, Summary]] = {}
+    for product in products:
+        out[product.pk] = {}
+        for ps in sorted(sets_of[product.pk], key=lambda s: s.slug):
+            summary = Summary(policy_set=ps)
+            for policy, inherited in effective.get(ps.pk, []):
+                summary.items.append(
+                    PolicyStatus(
+                        policy=policy,
+                        inherited=inherited,
+                        assessment=found.get((product.pk, policy.pk)),
+                    )
+                )
+            out[product.pk][ps.slug] = summary
+    return out
+
+
 def summarize_many(
     products: Iterable[Product], policy_set: PolicySet, *, only: Sequence[str] | None = None
 ) -> dict[int, Summary]:
-    """Compliance of many products against one set, keyed by product pk (two queries).
-
-    ``only``: load just these assessment fields (``SUMMARY_FIELDS`` when nothing but the
-    statuses is shown); by default the whole assessment rows.
-    """
-    products = list(products)
-    effective = policy_set.effective_policies()
-    by_policy = {p.pk: p for p in effective}
-    found: dict[tuple[int, int], Assessment] = {}
-    if products and effective:
-        rows = Assessment.objects.filter(
-            product__in=[p.pk for p in products], policy__in=list(by_policy)
-        )
-        if only:
-            rows = rows.only(*only)
-        for a in rows:
-            found[(a.product_id, a.policy_id)] = a
-    result = {}
-    for product in products:
-        summary = Summary(policy_set=policy_set)
-        for policy in effective:
-            summary.items.append(
-                PolicyStatus(
-                    policy=policy,
-                    inherited=getattr(policy, "inherited", False),
-                    assessment=found.get((product.pk, policy.pk)),
-                )
-            )
-        result[product.pk] = summary
-    return result
+    """Compliance of many products against one set, keyed by product pk."""
+    return {
+        pk: by_set[policy_set.slug]
+        for pk, by_set in summaries_for(products, [policy_set], only=only).items()
+    }
 
 
 def summaries_by_set(
     products: Iterable[Product], policy_sets: Iterable[PolicySet]
 ) -> dict[int, dict[str, Summary]]:
-    """{product pk: {set slug: Summary}} for every given set (2 queries per set)."""
-    products = list(products)
-    out: dict[int, dict[str, Summary]] = {p.pk: {} for p in products}
-    for policy_set in policy_sets:
-        for pk, summary in summarize_many(products, policy_set).items():
-            out[pk][policy_set.slug] = summary
-    return out
+    """{product pk: {set slug: Summary}} for every given set."""
+    return summaries_for(products, policy_sets)
 
 
 def satisfaction_counts() -> dict[str, Count]:

@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from products.compliance import Status, satisfaction_counts
+from products.compliance import Status, effective_policies_by_set, satisfaction_counts
 from products.models import Area, Assessment, Event, Membership, Product
 from products.search import search_products
 from spokes.models import Community, Policy, PolicySet
@@ -33,44 +33,6 @@ MEMBERSHIP_STATES = (
     ("sunsetting", "Sunsetting (offramped, end of support still ahead)"),
 )
 COMPLIANCE_CHOICES = tuple((s, s.title()) for s in Status.ALL)
-
-
-def effective_policies_by_set(
-    policy_sets: Iterable[PolicySet],
-) -> dict[int, list[tuple[Policy, bool]]]:
-    """{set pk: [(policy, inherited), ...]}: the effective policies of each given set, in
-    the order of PolicySet.effective_policies(), in two queries for any number of sets
-    (the set table is small; only the policies of the versions in force are used).
-    """
-    wanted = {ps.pk for ps in policy_sets}
-    if not wanted:
-        return {}
-    sets = {ps.pk: ps for ps in PolicySet.objects.all()}
-    # Only the wanted sets and the base sets they reach, at their versions in force:
-    # old versions and unrelated sets never leave the database.
-    needed: set[int] = set()
-    for pk in wanted:
-        while pk is not None and pk in sets and pk not in needed:
-            needed.add(pk)
-            pk = sets[pk].base_id
-    by_set: dict[int, list[Policy]] = {pk: [] for pk in sets}
-    in_force = Q(pk__in=[])
-    for pk in needed:
-        in_force |= Q(policy_set_id=pk, version=sets[pk].version)
-    policies = Policy.objects.filter(in_force).select_related("adapts", "policy_set")
-    for policy in policies:
-        by_set[policy.policy_set_id].append(policy)
-
-    def effective(pk: int, seen: frozenset[int]) -> list[tuple[Policy, bool]]:
-        own = [(p, False) for p in by_set[pk]]
-        base_pk = sets[pk].base_id
-        if base_pk is None or base_pk in seen:
-            return own
-        adapted = {p.adapts.code for p, _ in own if p.adapts_id}
-        inherited = [(p, True) for p, _ in effective(base_pk, seen | {pk}) if p.code not in adapted]
-        return own + inherited
-
-    return {pk: effective(pk, frozenset({pk})) for pk in wanted if pk in sets}
 
 
 def mandatory_policy_ids(policy_sets: Iterable[PolicySet]) -> dict[int, set[int]]:

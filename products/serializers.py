@@ -2,22 +2,18 @@
 
 Field names are the contract. Read serializers never query: everything they show comes
 from the prefetches of the viewsets' querysets, and compliance is computed in bulk for a
-whole page (`bulk_compliance`) before the rows are rendered.
+whole page (`products.compliance.summaries_for`) before the rows are rendered.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from products.compliance import STATUSES, PolicyStatus, Summary
-from products.filters import effective_policies_by_set
+from products.compliance import STATUSES, SUMMARY_FIELDS, PolicyStatus, summaries_for
 from products.models import Assessment, Event, Membership, Product, ProductUse, Stakeholder
-from spokes.models import PolicySet
 
 User = get_user_model()
 
@@ -30,61 +26,6 @@ COMPLIANCE_SUMMARY = inline_serializer(
         **{name: serializers.IntegerField() for name in STATUSES},
     },
 )
-
-
-def bulk_compliance(
-    products: Iterable[Product],
-    policy_sets: Iterable[PolicySet] | None = None,
-    *,
-    summary_only: bool = False,
-) -> dict[int, dict[str, Summary]]:
-    """{product pk: {set slug: Summary}}: against `policy_sets` when given, otherwise
-    against the set of every community each product has a membership in (current or
-    past; memberships must be prefetched with `community__policy_set`). Three queries for
-    any number of products and sets. `summary_only` loads just what statuses and counts
-    need (no evidence, no assessor): lists of products stay cheap.
-    """
-    products = list(products)
-    sets_of: dict[int, list[PolicySet]] = {}
-    wanted: dict[int, PolicySet] = {}
-    for product in products:
-        if policy_sets is not None:
-            sets = list(policy_sets)
-        else:
-            sets = []
-            for membership in product.memberships.all():
-                ps = membership.community.policy_set
-                if ps is not None and ps not in sets:
-                    sets.append(ps)
-        wanted.update({ps.pk: ps for ps in sets})
-        sets_of[product.pk] = sets
-    effective = effective_policies_by_set(wanted.values())
-    policy_ids = {p.pk for items in effective.values() for p, _ in items}
-    found = {}
-    if products and policy_ids:
-        rows = Assessment.objects.filter(
-            product__in=[p.pk for p in products], policy__in=policy_ids
-        )
-        if summary_only:
-            rows = rows.only("id", "product_id", "policy_id", "status", "justification")
-        else:
-            rows = rows.select_related("assessed_by")
-        found = {(a.product_id, a.policy_id): a for a in rows}
-    out: dict[int, dict[str, Summary]] = {}
-    for product in products:
-        out[product.pk] = {}
-        for ps in sorted(sets_of[product.pk], key=lambda s: s.slug):
-            summary = Summary(policy_set=ps)
-            for policy, inherited in effective.get(ps.pk, []):
-                summary.items.append(
-                    PolicyStatus(
-                        policy=policy,
-                        inherited=inherited,
-                        assessment=found.get((product.pk, policy.pk)),
-                    )
-                )
-            out[product.pk][ps.slug] = summary
-    return out
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -130,7 +71,7 @@ class ProductListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        self._context.setdefault("compliance", {}).update(bulk_compliance(items, summary_only=True))
+        self._context.setdefault("compliance", {}).update(summaries_for(items, only=SUMMARY_FIELDS))
         return super().to_representation(items)
 
 
@@ -182,7 +123,7 @@ class ProductSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         compliance = self.context.setdefault("compliance", {})
         if instance.pk not in compliance:
-            compliance.update(bulk_compliance([instance], summary_only=True))
+            compliance.update(summaries_for([instance], only=SUMMARY_FIELDS))
         return super().to_representation(instance)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from products.filters import effective_policies_by_set
+from products.compliance import effective_policies_by_set
 from spokes.models import LEAD_ROLES, Community, GovernanceBody, Policy, PolicySet, Seat
 
 User = get_user_model()
