@@ -311,3 +311,22 @@ def test_the_loader_reads_only_the_seed_inside_the_project(monkeypatch):
     assert SEED_PATH.resolve() in opened
     assert all(path.is_relative_to(base) for path in opened)
     assert not any("shared" in path.parts for path in opened)
+
+
+@pytest.mark.django_db
+def test_the_home_page_of_the_seeded_catalog_names_every_spoke(seeded, client):
+    from django.utils.html import escape
+
+    body = client.get("/").content.decode()
+    for name in Community.objects.spokes().values_list("name", flat=True):
+        assert escape(name) in body, name
+    assert f"{Product.objects.count()}" in body
+
+
+@pytest.mark.django_db
+def test_every_page_of_the_seeded_catalog_answers(seeded, client):
+    pages = ["/", "/products/", "/products/petsc/", "/products/petsc/badge.svg"]
+    pages += [f"/communities/{slug}/" for slug in Community.objects.values_list("slug", flat=True)]
+    pages += ["/policy-sets/e4s/", "/policy-sets/xsdk/", "/events/", "/feeds/events.atom"]
+    for page in pages:
+        assert client.get(page).status_code == 200, page
