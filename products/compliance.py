@@ -190,13 +190,6 @@ def summarize_many(
     }
 
 
-def summaries_by_set(
-    products: Iterable[Product], policy_sets: Iterable[PolicySet]
-) -> dict[int, dict[str, Summary]]:
-    """{product pk: {set slug: Summary}} for every given set."""
-    return summaries_for(products, policy_sets)
-
-
 def satisfaction_counts() -> dict[str, Count]:
     """Aggregates over one product's assessments of a set's mandatory policies: how many
     are satisfied (``full``, or ``na`` with a non-blank justification), ``none``, and

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from products import catalog as catalog_data
 from products.badge import etag_for, render_badge
-from products.compliance import summaries_by_set, summarize
+from products.compliance import summaries_for, summarize
 from products.filters import EventFilter, ProductFilter
 from products.forms import AssessmentFormSet, DependencyFormSet, EventFilterForm, ProductForm
 from products.models import Assessment, Dependency, Event, Membership, Product
@@ -80,7 +80,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         e4s = PolicySet.objects.filter(slug="e4s").first()
         if e4s:
             sets[e4s.pk] = e4s
-    compliance = summaries_by_set([product], sets.values())[product.pk]
+    compliance = summaries_for([product], sets.values())[product.pk]
     # The page's own <img> carries a version so a maintainer sees a fresh badge at once,
     # while embedders get the cacheable plain URL.
     default_set = _default_policy_set(product, memberships)
