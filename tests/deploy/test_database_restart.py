@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deploy.conftest import ROOT, deployer_env, manage
 
 
 def _pg_bin() -> Path:
@@ -79,32 +79,17 @@ def _get(url: str) -> int:
 
 def test_requests_after_a_database_restart_succeed(cluster):
     pg_bin, folder = cluster
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": f"postgres://postgres@{quote(str(folder), safe='')}/peso",
-        "DEBUG": "0",
-        "SECRET_KEY": "restart-check-secret-key-0123456789-abcdefghijklmnop",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DB_CONN_MAX_AGE": "600",
-        "STATIC_ROOT": str(folder / "static"),
-    }
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    env = deployer_env(
+        DATABASE_URL=f"postgres://postgres@{quote(str(folder), safe='')}/peso",
+        DEBUG="0",
+        SECRET_KEY="restart-check-secret-key-0123456789-abcdefghijklmnop",
+        ALLOWED_HOSTS="127.0.0.1",
+        DB_CONN_MAX_AGE="600",
+        STATIC_ROOT=str(folder / "static"),
     )
+    migrate = manage("migrate", "-v0", env=env)
     assert migrate.returncode == 0, migrate.stderr
-    static = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    static = manage("collectstatic", "--noinput", "-v0", env=env)
     assert static.returncode == 0, static.stderr
     port = _free_port()
     server = subprocess.Popen(

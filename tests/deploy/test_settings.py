@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deploy.conftest import deployer_env, manage
 
 
-def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    # A clean deployer environment: nothing the test run itself set.
-    dropped = {"DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    environment = {k: v for k, v in os.environ.items() if k not in dropped}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _run(args: list[str], **env: str):
+    return manage(*args, env=deployer_env(**env), timeout=120)
 
 
 def test_production_settings_with_https_pass_the_deploy_check_with_no_warnings():

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deploy.conftest import manage, python
 
 WRITERS = r"""
 import threading
@@ -50,23 +47,9 @@ def test_concurrent_writers_on_sqlite_never_see_database_is_locked(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "peso_registry.settings",
     }
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    migrate = manage("migrate", "-v0", env=env)
     assert migrate.returncode == 0, migrate.stderr
-    result = subprocess.run(
-        [sys.executable, "-c", WRITERS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = python(["-c", WRITERS], env)
     assert result.returncode == 0, result.stderr
     assert "errors 0 []" in result.stdout, result.stdout
     assert "events 90" in result.stdout
