@@ -290,12 +290,12 @@ def build_catalog(n_products: int, seed: int) -> dict:
     from django.db import connection
     from django.utils.text import slugify
 
+    from events.models import Event
+    from lifecycle.models import LifecycleRequest
     from products.models import (
         Area,
         Assessment,
         Dependency,
-        Event,
-        LifecycleRequest,
         Membership,
         Product,
         ProductUse,

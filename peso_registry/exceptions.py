@@ -8,9 +8,7 @@ from django.db import IntegrityError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
-
-class TransitionNotAllowed(Exception):
-    """A state change that the current state does not allow (HTTP 409)."""
+from events.errors import TransitionNotAllowed
 
 
 class Conflict(exceptions.APIException):

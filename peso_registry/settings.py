@@ -73,8 +73,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "accounts",
+    "events",
     "spokes",
     "products",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -250,7 +252,7 @@ SPECTACULAR_SETTINGS = {
         "CommunityStatusEnum": "spokes.models.Community.Status",
         "CommunityKindEnum": "spokes.models.Community.Kind",
         "AssessmentStatusEnum": "products.models.Assessment.Status",
-        "RequestKindEnum": "products.models.LifecycleRequest.Kind",
+        "RequestKindEnum": "lifecycle.models.LifecycleRequest.Kind",
         "StakeholderKindEnum": "products.models.Stakeholder.Kind",
         "ComplianceStatusEnum": ["compliant", "partial", "noncompliant", "unknown"],
         "PolicyComplianceStatusEnum": ["full", "partial", "none", "na", "unknown"],

@@ -6,7 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from peso_registry import views
 from peso_registry.api import not_found, router
-from products import lifecycle_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,5 +18,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("spokes.urls")),
     path("", include("products.urls")),
-    path("", include(lifecycle_views)),
+    path("", include("events.urls")),
+    path("", include("lifecycle.urls")),
 ]

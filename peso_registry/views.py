@@ -9,9 +9,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from events.models import Event
+from lifecycle.models import visible_events
 from products.compliance import Status, statuses_by_set
 from products.filters import mandatory_policy_ids
-from products.models import Event, Membership, Product
+from products.models import Membership, Product
 from spokes.models import Community, PolicySet
 
 
@@ -53,7 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "memberships": len(members),
                 "policy_sets": PolicySet.objects.count(),
             },
-            "events": Event.objects.for_list().visible_to(request.user)[:10],
+            "events": visible_events(request.user, Event.objects.for_list())[:10],
         },
     )
 

@@ -6,8 +6,6 @@ from products.models import (
     Area,
     Assessment,
     Dependency,
-    Event,
-    LifecycleRequest,
     Membership,
     Product,
     ProductUse,
@@ -62,28 +60,12 @@ class MembershipAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["product", "successor"]
 
 
-@admin.register(LifecycleRequest)
-class LifecycleRequestAdmin(SimpleHistoryAdmin):
-    list_display = ["id", "kind", "product", "community", "state", "created_at"]
-    list_filter = ["kind", "state", "community"]
-    search_fields = ["product__name", "rationale"]
-    autocomplete_fields = ["product", "successor"]
-
-
 @admin.register(Assessment)
 class AssessmentAdmin(SimpleHistoryAdmin):
     list_display = ["product", "policy", "status", "source", "assessed_at"]
     list_filter = ["status", "source", "policy__policy_set"]
     search_fields = ["product__name", "policy__code", "justification"]
     autocomplete_fields = ["product"]
-
-
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "verb", "actor", "product", "community"]
-    list_filter = ["verb"]
-    search_fields = ["verb", "product__name", "community__name"]
-    date_hierarchy = "created_at"
 
 
 class StakeholderUseInline(admin.TabularInline):

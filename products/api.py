@@ -14,7 +14,6 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -28,18 +27,11 @@ from peso_registry.conditional import (
     etag_for,
     with_etag,
 )
+from products import access as product_access
 from products import services
 from products.compliance import summaries_for
-from products.filters import AssessmentFilter, EventFilter, ProductFilter
-from products.models import (
-    Assessment,
-    Dependency,
-    Event,
-    Membership,
-    Product,
-    ProductUse,
-    Stakeholder,
-)
+from products.filters import AssessmentFilter, ProductFilter
+from products.models import Assessment, Dependency, Membership, Product, ProductUse, Stakeholder
 from products.permissions import (
     CanAssess,
     CanEditProduct,
@@ -51,7 +43,6 @@ from products.serializers import (
     AssessmentPatchSerializer,
     AssessmentSerializer,
     AssessmentWriteSerializer,
-    EventSerializer,
     ProductComplianceSerializer,
     ProductSerializer,
     ProductUseSerializer,
@@ -60,7 +51,6 @@ from products.serializers import (
     StakeholderSerializer,
     StakeholderWriteSerializer,
 )
-from spokes import access
 from spokes.models import PolicySet
 
 WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: stale If-Match."
@@ -347,7 +337,7 @@ class AssessmentViewSet(ResourceViewSet):
         product = Product.objects.filter(slug=data.pop("product")).first()
         if product is None:
             raise ValidationError({"product": ["No such product."]})
-        if not access.can_assess(request.user, product):
+        if not product_access.can_assess(request.user, product):
             raise PermissionDenied(
                 "Only the product's maintainers, leads of its communities or a hub admin "
                 "may assess it."
@@ -379,21 +369,8 @@ class AssessmentViewSet(ResourceViewSet):
         services.update_assessment(assessment=instance, by=self.request.user, **data)
 
 
-class EventViewSet(viewsets.ReadOnlyModelViewSet):
-    """The append-only event log, newest first."""
-
-    lookup_value_regex = "[0-9]+"
-    serializer_class = EventSerializer
-    filterset_class = EventFilter
-    queryset = Event.objects.for_list().order_by("-created_at", "-id")
-
-    def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
-
-
 def register(router: DefaultRouter) -> None:
     """Add this module's viewsets to the router."""
     router.register("products", ProductViewSet, basename="api-product")
     router.register("assessments", AssessmentViewSet, basename="api-assessment")
     router.register("stakeholders", StakeholderViewSet, basename="api-stakeholder")
-    router.register("events", EventViewSet, basename="api-event")

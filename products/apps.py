@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ProductsConfig(AppConfig):
     name = "products"
-    verbose_name = "Products and lifecycle"
+    verbose_name = "Products"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from products.models import Assessment, Product
-from spokes.models import Policy, PolicySet
+from spokes.models import Policy, PolicySet, effective_policies_by_set
 
 UNKNOWN = "unknown"
 STATUSES = ("full", "partial", "none", "na", UNKNOWN)
@@ -85,44 +85,6 @@ def summarize(product: Product, policy_set: PolicySet) -> Summary:
 # The assessment fields a Summary reads (status and satisfied): enough for pages that show
 # statuses only, e.g. ``summarize_many(..., only=SUMMARY_FIELDS)``.
 SUMMARY_FIELDS = ("product_id", "policy_id", "status", "justification")
-
-
-def effective_policies_by_set(
-    policy_sets: Iterable[PolicySet],
-) -> dict[int, list[tuple[Policy, bool]]]:
-    """{set pk: [(policy, inherited), ...]}: the effective policies of each given set, in
-    the order of PolicySet.effective_policies(), in two queries for any number of sets
-    (the set table is small; only the policies of the versions in force are used).
-    """
-    wanted = {ps.pk for ps in policy_sets}
-    if not wanted:
-        return {}
-    sets = {ps.pk: ps for ps in PolicySet.objects.all()}
-    # Only the wanted sets and the base sets they reach, at their versions in force:
-    # old versions and unrelated sets never leave the database.
-    needed: set[int] = set()
-    for pk in wanted:
-        while pk is not None and pk in sets and pk not in needed:
-            needed.add(pk)
-            pk = sets[pk].base_id
-    by_set: dict[int, list[Policy]] = {pk: [] for pk in sets}
-    in_force = Q(pk__in=[])
-    for pk in needed:
-        in_force |= Q(policy_set_id=pk, version=sets[pk].version)
-    policies = Policy.objects.filter(in_force).select_related("adapts", "policy_set")
-    for policy in policies:
-        by_set[policy.policy_set_id].append(policy)
-
-    def effective(pk: int, seen: frozenset[int]) -> list[tuple[Policy, bool]]:
-        own = [(p, False) for p in by_set[pk]]
-        base_pk = sets[pk].base_id
-        if base_pk is None or base_pk in seen:
-            return own
-        adapted = {p.adapts.code for p, _ in own if p.adapts_id}
-        inherited = [(p, True) for p, _ in effective(base_pk, seen | {pk}) if p.code not in adapted]
-        return own + inherited
-
-    return {pk: effective(pk, frozenset({pk})) for pk in wanted if pk in sets}
 
 
 def summaries_for(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.db import models, transaction
 
-from products import events, services
-from products.events import Verb
+from events.log import Verb, record
+from products import services
 from products.models import Assessment, Dependency, Product
 from products.services import PRODUCT_FIELDS
 from spokes.models import Policy, PolicySet
@@ -143,7 +143,7 @@ class BaseDependencyFormSet(forms.BaseFormSet):
             )
             after = {row["depends_on"].strip() for row in rows}
             # Same data shape as products.services.set_dependencies.
-            events.record(
+            record(
                 Verb.DEPENDENCIES_CHANGED,
                 actor=by,
                 product=self.product,
@@ -235,7 +235,7 @@ class BaseAssessmentFormSet(forms.BaseFormSet):
                         continue
                     current._history_user = by
                     current.delete()
-                    events.record(
+                    record(
                         Verb.ASSESSMENT_CHANGED,
                         actor=by,
                         product=self.product,
@@ -269,18 +269,3 @@ class BaseAssessmentFormSet(forms.BaseFormSet):
 AssessmentFormSet = forms.formset_factory(
     AssessmentRowForm, formset=BaseAssessmentFormSet, extra=0, max_num=1000
 )
-
-
-class EventFilterForm(forms.Form):
-    verb = forms.ChoiceField(required=False, label="What happened")
-    community = forms.ChoiceField(required=False, label="Community")
-    product = forms.CharField(required=False, label="Product (slug)", max_length=100)
-
-    def __init__(self, *args, verbs, communities, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["verb"].choices = [("", "Anything")] + [
-            (v, v.replace("_", " ").capitalize()) for v in verbs
-        ]
-        self.fields["community"].choices = [("", "Any community")] + [
-            (c.slug, c.name) for c in communities
-        ]

@@ -18,11 +18,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts import roles
 from peso_registry.schema import FIELD_ERRORS_SCHEMA
 from products.importers import catalog, spack, xsdk_compat
 from products.importers.errors import ImportError_
 from products.models import Membership, Product
-from spokes import access
+from spokes import access as spokes_access
 from spokes.models import Community
 
 KINDS = ("catalog", "spack", "xsdk_compat")
@@ -61,7 +62,7 @@ def _truthy(value) -> bool:
 
 def _led_product_slugs(user, slugs: set[str]) -> set[str]:
     """Which of these products are active members of a community the user leads."""
-    leads = access.lead_community_ids(user)
+    leads = spokes_access.lead_community_ids(user)
     if not leads or not slugs:
         return set()
     return set(
@@ -72,9 +73,9 @@ def _led_product_slugs(user, slugs: set[str]) -> set[str]:
 
 
 def _check_catalog(user, parsed: catalog.Catalog) -> None:
-    if access.is_hub_admin(user):
+    if roles.is_hub_admin(user):
         return
-    if not access.lead_community_ids(user):
+    if not spokes_access.lead_community_ids(user):
         raise PermissionDenied("Only hub admins and community leads may import catalog files.")
     if parsed.communities or parsed.policy_sets or parsed.stakeholders:
         raise PermissionDenied(
@@ -82,7 +83,7 @@ def _check_catalog(user, parsed: catalog.Catalog) -> None:
             "those sections."
         )
     led_slugs = set(
-        Community.objects.filter(pk__in=access.lead_community_ids(user)).values_list(
+        Community.objects.filter(pk__in=spokes_access.lead_community_ids(user)).values_list(
             "slug", flat=True
         )
     )
@@ -104,13 +105,13 @@ def _check_catalog(user, parsed: catalog.Catalog) -> None:
 def _check_product(user, slug: str, community: str | None = None) -> None:
     """Spack / xSDK imports: the product must be in a community the user leads (or, for a
     new Spack product, be joining one they lead)."""
-    if access.is_hub_admin(user):
+    if roles.is_hub_admin(user):
         return
-    if not access.lead_community_ids(user):
+    if not spokes_access.lead_community_ids(user):
         raise PermissionDenied("Only hub admins and community leads may import files.")
     if community is not None:
         target = Community.objects.filter(slug=community).first()
-        if target is not None and not access.is_community_lead(user, target):
+        if target is not None and not spokes_access.is_community_lead(user, target):
             raise PermissionDenied(f"You do not lead {community!r}.")
     if _led_product_slugs(user, {slug}):
         return

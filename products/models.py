@@ -1,4 +1,4 @@
-"""Products, their dependencies, memberships, lifecycle requests, assessments and events."""
+"""Products, their dependencies, stakeholders and uses, memberships and assessments."""
 
 from __future__ import annotations
 
@@ -241,73 +241,6 @@ class Membership(models.Model):
         return self.state
 
 
-class LifecycleRequest(models.Model):
-    class Kind(models.TextChoices):
-        ONRAMP = "onramp", "Onramp"
-        OFFRAMP = "offramp", "Offramp"
-
-    class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-
-    class Reason(models.TextChoices):
-        UNMAINTAINED = "unmaintained", "Unmaintained"
-        SUPERSEDED = "superseded", "Superseded"
-        GRADUATED = "graduated", "Graduated to a support organisation"
-        DEMAND_CHANGED = "demand_changed", "Demand changed"
-        OTHER = "other", "Other"
-
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="requests")
-    community = models.ForeignKey(
-        "spokes.Community", on_delete=models.CASCADE, related_name="requests"
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
-    rationale = models.TextField(blank=True)
-    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
-    successor = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    support_organization = models.CharField(max_length=200, blank=True)
-    end_of_support = models.DateField(null=True, blank=True)
-    migration_notes = models.TextField(blank=True)
-    acknowledge_dependents = models.BooleanField(default=False)
-    decision = models.OneToOneField(
-        "spokes.Decision",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="request",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["state", "created_at"], name="request_state_idx"),
-            models.Index(fields=["kind"], name="request_kind_idx"),
-        ]
-
-    def __str__(self) -> str:
-        direction = "into" if self.kind == self.Kind.ONRAMP else "out of"
-        return f"{self.get_kind_display()} of {self.product} {direction} {self.community}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("request-detail", kwargs={"pk": self.pk})
-
-
 class Assessment(models.Model):
     class Status(models.TextChoices):
         FULL = "full", "Full"
@@ -351,52 +284,3 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} {self.policy.code}: {self.status}"
-
-
-class EventQuerySet(models.QuerySet):
-    def for_list(self) -> EventQuerySet:
-        return self.select_related("actor", "product", "community", "request")
-
-    def visible_to(self, user) -> EventQuerySet:
-        """Events a user may read: all but those of draft requests the user may not see
-        (a draft is private to its requester, the product's maintainers and the leads)."""
-        from products.lifecycle import visible_requests
-        from spokes.access import is_hub_admin
-
-        if is_hub_admin(user):
-            return self
-        draft = Q(request__state=LifecycleRequest.State.DRAFT)
-        visible_drafts = visible_requests(user).filter(state=LifecycleRequest.State.DRAFT)
-        return self.exclude(draft & ~Q(request__in=visible_drafts.values("pk")))
-
-
-class Event(models.Model):
-    """Append-only log of everything that happened."""
-
-    verb = models.CharField(max_length=40)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    product = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
-    community = models.ForeignKey(
-        "spokes.Community", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
-    request = models.ForeignKey(
-        LifecycleRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = EventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["-created_at"], name="event_created_idx"),
-            models.Index(fields=["verb", "-created_at"], name="event_verb_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb}"

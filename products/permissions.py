@@ -6,7 +6,7 @@ a signed-in user (401 otherwise) who holds the right of DESIGN §5 (403 otherwis
 
 from __future__ import annotations
 
-from spokes import access
+from products import access as product_access
 from spokes.permissions import ReadOnly, SignedIn
 
 __all__ = ["CanAssess", "CanEditProduct", "CanManageStakeholders", "CanRecordUse", "ReadOnly"]
@@ -20,11 +20,11 @@ class CanEditProduct(SignedIn):
         if not super().has_permission(request, view):
             return False
         if request.method == "POST":
-            return access.can_create_product(request.user)
+            return product_access.can_create_product(request.user)
         return True
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return access.can_edit_product(request.user, obj)
+        return product_access.can_edit_product(request.user, obj)
 
 
 class CanAssess(SignedIn):
@@ -32,7 +32,7 @@ class CanAssess(SignedIn):
     admins. For POST the product comes from the body, so the service checks it."""
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return access.can_assess(request.user, obj.product)
+        return product_access.can_assess(request.user, obj.product)
 
 
 class CanRecordUse(SignedIn):
@@ -40,16 +40,16 @@ class CanRecordUse(SignedIn):
     (the object is the product)."""
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return access.can_record_use(request.user, obj)
+        return product_access.can_record_use(request.user, obj)
 
 
 class CanManageStakeholders(SignedIn):
     """Stakeholder records: hub admins."""
 
     def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and access.can_manage_stakeholders(
+        return super().has_permission(request, view) and product_access.can_manage_stakeholders(
             request.user
         )
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return access.can_manage_stakeholders(request.user)
+        return product_access.can_manage_stakeholders(request.user)

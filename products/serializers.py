@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from products.compliance import STATUSES, SUMMARY_FIELDS, PolicyStatus, summaries_for
-from products.models import Assessment, Event, Membership, Product, ProductUse, Stakeholder
+from products.models import Assessment, Membership, Product, ProductUse, Stakeholder
 
 User = get_user_model()
 
@@ -299,17 +299,6 @@ class ProductComplianceSerializer(serializers.Serializer):
     version = serializers.CharField()
     summary = COMPLIANCE_SUMMARY
     policies = PolicyComplianceSerializer(many=True)
-
-
-class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    community = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    request = serializers.PrimaryKeyRelatedField(read_only=True)
-
-    class Meta:
-        model = Event
-        fields = ("id", "verb", "actor", "product", "community", "request", "data", "created_at")
 
 
 class ProductUseSerializer(serializers.ModelSerializer):

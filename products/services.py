@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from products.events import Verb, record
+from events.log import Verb, record
+from products import access as product_access
 from products.models import Area, Assessment, Dependency, Product, ProductUse, Stakeholder
-from spokes import access
 from spokes.models import Policy
 
 PRODUCT_FIELDS = (
@@ -53,7 +53,7 @@ def create_product(
     **fields: Any,
 ) -> Product:
     """Register a product; its creator becomes its maintainer."""
-    if not access.can_create_product(by):
+    if not product_access.can_create_product(by):
         raise PermissionDenied("Sign in to register a product.")
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
@@ -79,7 +79,7 @@ def update_product(
     **changes: Any,
 ) -> Product:
     """Change a product's metadata; `areas`/`dependencies` (when given) replace the lists."""
-    if not access.can_edit_product(by, product):
+    if not product_access.can_edit_product(by, product):
         raise PermissionDenied("Only the product's maintainers or a hub admin may edit it.")
     changes.pop("slug", None)
     unknown = set(changes) - set(PRODUCT_FIELDS)
@@ -109,7 +109,7 @@ def set_dependencies(*, product: Product, by, depends_on: list[Product]) -> None
     Edges known from a Spack recipe or an import stay whatever the list says; a listed
     product already linked that way is left as it is.
     """
-    if not access.can_edit_product(by, product):
+    if not product_access.can_edit_product(by, product):
         raise PermissionDenied("Only the product's maintainers or a hub admin may edit it.")
     _replace_manual_dependencies(product=product, by=by, depends_on=depends_on)
 
@@ -148,7 +148,7 @@ def _check_justification(status: str, justification: str) -> None:
 
 
 def _default_source(by, product: Product) -> str:
-    if access.can_edit_product(by, product):
+    if product_access.can_edit_product(by, product):
         return Assessment.Source.SELF
     return Assessment.Source.REVIEWER
 
@@ -168,7 +168,7 @@ def upsert_assessment(
 
     The previous state stays in the assessment's history.
     """
-    if not access.can_assess(by, product):
+    if not product_access.can_assess(by, product):
         raise PermissionDenied(
             "Only the product's maintainers, its communities' leads or a hub admin may assess it."
         )
@@ -246,7 +246,7 @@ USE_FIELDS = ("note", "contact", "source")
 @transaction.atomic
 def create_stakeholder(*, by, slug: str, name: str, **fields: Any) -> Stakeholder:
     """Record a stakeholder organisation (hub admins)."""
-    if not access.can_manage_stakeholders(by):
+    if not product_access.can_manage_stakeholders(by):
         raise PermissionDenied("Only hub admins may record stakeholders.")
     unknown = set(fields) - set(STAKEHOLDER_FIELDS)
     if unknown:
@@ -260,7 +260,7 @@ def create_stakeholder(*, by, slug: str, name: str, **fields: Any) -> Stakeholde
 
 @transaction.atomic
 def update_stakeholder(*, stakeholder: Stakeholder, by, **changes: Any) -> Stakeholder:
-    if not access.can_manage_stakeholders(by):
+    if not product_access.can_manage_stakeholders(by):
         raise PermissionDenied("Only hub admins may change stakeholders.")
     changes.pop("slug", None)
     unknown = set(changes) - set(STAKEHOLDER_FIELDS)
@@ -286,7 +286,7 @@ def record_use(
 ) -> tuple[ProductUse, bool]:
     """Record that ``stakeholder`` uses ``product`` (or update the note, contact and source
     of the existing record); (row, created). Fields left out keep their values."""
-    if not access.can_record_use(by, product):
+    if not product_access.can_record_use(by, product):
         raise PermissionDenied(
             "Only the product's maintainers, its communities' leads or a hub admin may record "
             "who uses it."
@@ -334,7 +334,7 @@ def record_use(
 def remove_use(*, product: Product, stakeholder: Stakeholder, by) -> bool:
     """Forget that ``stakeholder`` uses ``product`` (its history stays); False when no such
     record existed."""
-    if not access.can_record_use(by, product):
+    if not product_access.can_record_use(by, product):
         raise PermissionDenied(
             "Only the product's maintainers, its communities' leads or a hub admin may change "
             "who uses it."

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from products import views
-from products.feeds import EventsFeed
 
 urlpatterns = [
     path("products/", views.catalog, name="catalog"),
@@ -17,6 +16,4 @@ urlpatterns = [
     path(
         "products/<slug:slug>/assessments/", views.product_assessments, name="product-assessments"
     ),
-    path("events/", views.event_list, name="event-list"),
-    path("feeds/events.atom", EventsFeed(), name="events-feed"),
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -12,14 +10,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from events.models import Event
+from lifecycle.models import visible_events
+from products import access as product_access
 from products import catalog as catalog_data
 from products.badge import etag_for, render_badge
 from products.compliance import summaries_for, summarize
-from products.filters import EventFilter, ProductFilter
-from products.forms import AssessmentFormSet, DependencyFormSet, EventFilterForm, ProductForm
-from products.models import Assessment, Dependency, Event, Membership, Product
-from spokes import access
-from spokes.models import Community, PolicySet
+from products.filters import ProductFilter
+from products.forms import AssessmentFormSet, DependencyFormSet, ProductForm
+from products.models import Assessment, Dependency, Membership, Product
+from spokes import access as spokes_access
+from spokes.models import PolicySet
 
 PAGE_SIZE = 25
 
@@ -89,7 +90,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         badge_summary = compliance.get(default_set.slug) or summarize(product, default_set)
     badge_version = etag_for(render_badge(badge_summary)).strip('"')[:12]
     user = request.user
-    can_edit = access.can_edit_product(user, product)
+    can_edit = product_access.can_edit_product(user, product)
     badge_url = request.build_absolute_uri(reverse("product-badge", kwargs={"slug": slug}))
     return render(
         request,
@@ -103,10 +104,10 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             "dependents": product.dependents.select_related("product").order_by("product__name"),
             "uses": product.uses.select_related("stakeholder").order_by("stakeholder__name", "pk"),
-            "events": Event.objects.for_list().visible_to(user).filter(product=product)[:10],
+            "events": visible_events(user, Event.objects.for_list()).filter(product=product)[:10],
             "can_edit": can_edit,
-            "can_assess": can_edit or access.can_assess(user, product),
-            "can_request": can_edit or bool(access.lead_community_ids(user)),
+            "can_assess": can_edit or product_access.can_assess(user, product),
+            "can_request": can_edit or bool(spokes_access.lead_community_ids(user)),
             "badge_url": badge_url,
             "badge_version": badge_version,
             "page_url": request.build_absolute_uri(product.get_absolute_url()),
@@ -145,9 +146,9 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
 def _get_product_for_editor(request: HttpRequest, slug: str, *, assess: bool = False) -> Product:
     product = get_object_or_404(Product.objects.prefetch_related("areas"), slug=slug)
     allowed = (
-        access.can_assess(request.user, product)
+        product_access.can_assess(request.user, product)
         if assess
-        else access.can_edit_product(request.user, product)
+        else product_access.can_edit_product(request.user, product)
     )
     if not allowed:
         raise PermissionDenied("You may not edit this product.")
@@ -156,7 +157,7 @@ def _get_product_for_editor(request: HttpRequest, slug: str, *, assess: bool = F
 
 @login_required
 def product_new(request: HttpRequest) -> HttpResponse:
-    if not access.can_create_product(request.user):
+    if not product_access.can_create_product(request.user):
         raise PermissionDenied
     form = ProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -230,33 +231,5 @@ def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
             "formset": formset,
             "rows": list(zip(formset.forms, policies, strict=False)),
             "other_sets": other_sets,
-        },
-    )
-
-
-# --- Events ---------------------------------------------------------------------------
-
-
-def event_list(request: HttpRequest) -> HttpResponse:
-    filterset = EventFilter(request.GET, queryset=Event.objects.for_list().visible_to(request.user))
-    events = filterset.qs if filterset.is_valid() else Event.objects.none()
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    verbs = (
-        Event.objects.order_by("verb").values_list("verb", flat=True).distinct()
-    )  # small: a few dozen verbs
-    form = EventFilterForm(
-        request.GET or None,
-        verbs=list(verbs),
-        communities=Community.objects.order_by("name").only("slug", "name"),
-    )
-    feed_params = {k: request.GET[k] for k in ("community", "product") if request.GET.get(k)}
-    return render(
-        request,
-        "products/event_list.html",
-        {
-            "page": page,
-            "events": page.object_list,
-            "form": form,
-            "feed_query": urlencode(feed_params),
         },
     )

@@ -1,16 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from spokes.models import (
-    Community,
-    CommunityRole,
-    Decision,
-    GovernanceBody,
-    Policy,
-    PolicySet,
-    Seat,
-    Vote,
-)
+from spokes.models import Community, CommunityRole, GovernanceBody, Policy, PolicySet, Seat
 
 
 class CommunityRoleInline(admin.TabularInline):
@@ -55,26 +46,6 @@ class SeatAdmin(admin.ModelAdmin):
     list_display = ["user", "body", "represents", "represents_name", "term_start", "term_end"]
     list_filter = ["represents", "body"]
     search_fields = ["user__username", "represents_name"]
-
-
-class VoteInline(admin.TabularInline):
-    model = Vote
-    extra = 0
-
-
-@admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
-    list_display = ["subject", "community", "outcome", "opened_at", "closed_at"]
-    list_filter = ["outcome", "community"]
-    search_fields = ["subject", "rationale"]
-    inlines = [VoteInline]
-
-
-@admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
-    list_display = ["decision", "voter", "choice", "cast_at"]
-    list_filter = ["choice"]
-    search_fields = ["voter__username", "decision__subject"]
 
 
 class PolicyInline(admin.TabularInline):

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class SpokesConfig(AppConfig):
     name = "spokes"
-    verbose_name = "Spokes and governance"
+    verbose_name = "Communities, governance bodies and policies"

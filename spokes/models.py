@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -186,60 +187,6 @@ class Seat(models.Model):
         return f"{self.user} on {self.body}"
 
 
-class Decision(models.Model):
-    class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="decisions")
-    body = models.ForeignKey(
-        GovernanceBody, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
-    )
-    subject = models.CharField(max_length=300)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
-    rationale = models.TextField(blank=True)
-    opened_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["outcome"], name="decision_outcome_idx")]
-
-    def __str__(self) -> str:
-        return self.subject
-
-
-class Vote(models.Model):
-    class Choice(models.TextChoices):
-        YES = "yes", "Yes"
-        NO = "no", "No"
-        ABSTAIN = "abstain", "Abstain"
-
-    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="votes")
-    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="votes")
-    voter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
-    )
-    choice = models.CharField(max_length=8, choices=Choice.choices)
-    comment = models.TextField(blank=True)
-    cast_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["cast_at"]
-        constraints = [
-            # One vote per seat per decision; changing a vote replaces the row.
-            models.UniqueConstraint(fields=["decision", "seat"], name="vote_one_per_seat"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.voter}: {self.choice} on {self.decision}"
-
-
 class PolicySet(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -288,21 +235,16 @@ class PolicySet(models.Model):
         return self.policies.filter(version=self.version)
 
     def effective_policies(self) -> list[Policy]:
-        """Own policies plus the base set's, minus those an own policy adapts.
-
-        Each returned policy carries ``inherited`` (True when it comes from the base set).
-        Own policies come first, mandatory before recommended, in code order.
+        """Own policies plus the base set's, minus those an own policy adapts
+        (``effective_policies_by_set`` is the rule). Each returned policy carries
+        ``inherited`` (True when it comes from the base set). Own policies come first,
+        mandatory before recommended, in code order.
         """
-        own = list(self.own_policies().select_related("adapts"))
-        for policy in own:
-            policy.inherited = False
-        if self.base_id is None:
-            return own
-        adapted_codes = {p.adapts.code for p in own if p.adapts_id}
-        inherited = [p for p in self.base.effective_policies() if p.code not in adapted_codes]
-        for policy in inherited:
-            policy.inherited = True
-        return own + inherited
+        policies = []
+        for policy, inherited in effective_policies_by_set([self]).get(self.pk, []):
+            policy.inherited = inherited
+            policies.append(policy)
+        return policies
 
 
 class Policy(models.Model):
@@ -351,3 +293,41 @@ class Policy(models.Model):
     @property
     def is_mandatory(self) -> bool:
         return self.level == self.Level.MANDATORY
+
+
+def effective_policies_by_set(
+    policy_sets: Iterable[PolicySet],
+) -> dict[int, list[tuple[Policy, bool]]]:
+    """{set pk: [(policy, inherited), ...]}: the effective policies of each given set, in
+    the order of PolicySet.effective_policies(), in two queries for any number of sets
+    (the set table is small; only the policies of the versions in force are used).
+    """
+    wanted = {ps.pk for ps in policy_sets}
+    if not wanted:
+        return {}
+    sets = {ps.pk: ps for ps in PolicySet.objects.all()}
+    # Only the wanted sets and the base sets they reach, at their versions in force:
+    # old versions and unrelated sets never leave the database.
+    needed: set[int] = set()
+    for pk in wanted:
+        while pk is not None and pk in sets and pk not in needed:
+            needed.add(pk)
+            pk = sets[pk].base_id
+    by_set: dict[int, list[Policy]] = {pk: [] for pk in sets}
+    in_force = Q(pk__in=[])
+    for pk in needed:
+        in_force |= Q(policy_set_id=pk, version=sets[pk].version)
+    policies = Policy.objects.filter(in_force).select_related("adapts", "policy_set")
+    for policy in policies:
+        by_set[policy.policy_set_id].append(policy)
+
+    def effective(pk: int, seen: frozenset[int]) -> list[tuple[Policy, bool]]:
+        own = [(p, False) for p in by_set[pk]]
+        base_pk = sets[pk].base_id
+        if base_pk is None or base_pk in seen:
+            return own
+        adapted = {p.adapts.code for p, _ in own if p.adapts_id}
+        inherited = [(p, True) for p, _ in effective(base_pk, seen | {pk}) if p.code not in adapted]
+        return own + inherited
+
+    return {pk: effective(pk, frozenset({pk})) for pk in wanted if pk in sets}

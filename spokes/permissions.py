@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from spokes import access
+from accounts import roles
+from spokes import access as spokes_access
 
 
 class ReadOnly(BasePermission):
@@ -27,7 +28,7 @@ class SignedIn(BasePermission):
     """An active, signed-in user (the object rules come from subclasses)."""
 
     def has_permission(self, request, view) -> bool:
-        return access._active(request.user)
+        return roles.is_signed_in(request.user)
 
 
 class CanCreateOrManageCommunity(SignedIn):
@@ -37,16 +38,16 @@ class CanCreateOrManageCommunity(SignedIn):
         if not super().has_permission(request, view):
             return False
         if request.method == "POST":
-            return access.can_create_community(request.user)
+            return spokes_access.can_create_community(request.user)
         return True
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return access.can_manage_community(request.user, obj)
+        return spokes_access.can_manage_community(request.user, obj)
 
 
 class CanEditPolicySet(SignedIn):
     """POST: hub admins, or a lead for a set owned by their community (checked on the
-    body by the service). PATCH: access.can_edit_policy_set."""
+    body by the service). PATCH: spokes_access.can_edit_policy_set."""
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return access.can_edit_policy_set(request.user, obj)
+        return spokes_access.can_edit_policy_set(request.user, obj)

@@ -10,8 +10,15 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from products.compliance import effective_policies_by_set
-from spokes.models import LEAD_ROLES, Community, GovernanceBody, Policy, PolicySet, Seat
+from spokes.models import (
+    LEAD_ROLES,
+    Community,
+    GovernanceBody,
+    Policy,
+    PolicySet,
+    Seat,
+    effective_policies_by_set,
+)
 
 User = get_user_model()
 

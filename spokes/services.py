@@ -11,17 +11,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from products.events import Verb, record
-from spokes import access
-from spokes.models import (
-    Community,
-    CommunityRole,
-    GovernanceBody,
-    Policy,
-    PolicySet,
-    Seat,
-    Vote,
-)
+from accounts import roles
+from events.log import Verb, record
+from spokes import access as spokes_access
+from spokes.models import Community, CommunityRole, GovernanceBody, Policy, PolicySet, Seat
 
 COMMUNITY_FIELDS = (
     "name",
@@ -51,7 +44,7 @@ def create_community(
     *, by, slug: str, name: str, governance: dict[str, Any] | None = None, **fields: Any
 ) -> Community:
     """A new spoke (hub admins only)."""
-    if not access.can_create_community(by):
+    if not spokes_access.can_create_community(by):
         raise PermissionDenied("Only a hub admin may create a community.")
     _check_fields(fields, COMMUNITY_FIELDS)
     community = Community(slug=slug, name=name, **fields)
@@ -68,7 +61,7 @@ def update_community(
     *, community: Community, by, governance: dict[str, Any] | None = None, **changes: Any
 ) -> Community:
     """Charter, status, policy set, governance body and seats (its leads, hub admins)."""
-    if not access.can_manage_community(by, community):
+    if not spokes_access.can_manage_community(by, community):
         raise PermissionDenied("Only a lead of this community or a hub admin may change it.")
     changes.pop("slug", None)
     _check_fields(changes, COMMUNITY_FIELDS)
@@ -135,7 +128,11 @@ def _set_seats(*, body: GovernanceBody, seats: list[dict[str, Any]]) -> bool:
     current = {seat.user_id: seat for seat in body.seats.select_related("user")}
     removed = [seat for user_id, seat in current.items() if user_id not in wanted]
     voted_seats = (
-        set(Vote.objects.filter(seat__in=removed).values_list("seat_id", flat=True))
+        set(
+            Seat.objects.filter(pk__in=[s.pk for s in removed], votes__isnull=False)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
         if removed
         else set()
     )
@@ -172,7 +169,7 @@ def _set_seats(*, body: GovernanceBody, seats: list[dict[str, Any]]) -> bool:
 def grant_role(*, user, community: Community, role: str, by=None) -> tuple[CommunityRole, bool]:
     """Give `user` a role in `community`; (row, created). `by=None`: an administrator at
     the shell, trusted."""
-    if by is not None and not access.can_manage_community(by, community):
+    if by is not None and not spokes_access.can_manage_community(by, community):
         raise PermissionDenied("Only a lead of this community or a hub admin may grant roles.")
     if role not in CommunityRole.Role.values:
         raise ValidationError(
@@ -198,9 +195,9 @@ def revoke_role(*, role: CommunityRole, by) -> None:
     A community keeps at least one lead: only a hub admin may remove the last one.
     """
     community = role.community
-    if not access.can_manage_community(by, community):
+    if not spokes_access.can_manage_community(by, community):
         raise PermissionDenied("Only a lead of this community or a hub admin may remove roles.")
-    if role.role == CommunityRole.Role.LEAD and not access.is_hub_admin(by):
+    if role.role == CommunityRole.Role.LEAD and not roles.is_hub_admin(by):
         # Lock every lead row of the community, so that two leads removing each other at
         # once cannot both succeed (the second re-reads the rows once the first commits).
         leads = list(
@@ -227,9 +224,9 @@ def revoke_role(*, role: CommunityRole, by) -> None:
 
 
 def _may_own(by, owner: Community | None) -> bool:
-    if access.is_hub_admin(by):
+    if roles.is_hub_admin(by):
         return True
-    return owner is not None and access.is_community_lead(by, owner)
+    return owner is not None and spokes_access.is_community_lead(by, owner)
 
 
 @transaction.atomic
@@ -265,7 +262,7 @@ def update_policy_set(
     that version are removed. Changing `version` needs the new version's `policies`; the
     old version's policies and their assessments stay as they were.
     """
-    if not access.can_edit_policy_set(by, policy_set):
+    if not spokes_access.can_edit_policy_set(by, policy_set):
         raise PermissionDenied("Only a hub admin or a lead of the owning community may edit it.")
     changes.pop("slug", None)
     _check_fields(changes, POLICY_SET_FIELDS)

@@ -16,9 +16,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 
+from accounts import roles
+from lifecycle.models import LifecycleRequest
 from products.compliance import SUMMARY_FIELDS, summarize_many
-from products.models import Assessment, LifecycleRequest, Membership
-from spokes import access, services
+from products.heatmap import STYLES, render_heatmap
+from products.models import Assessment, Membership
+from spokes import access as spokes_access
+from spokes import services
 from spokes.forms import (
     CommunityCreateForm,
     CommunityForm,
@@ -31,7 +35,6 @@ from spokes.forms import (
     policy_initial,
     seat_initial,
 )
-from spokes.heatmap import STYLES, render_heatmap
 from spokes.models import LEAD_ROLES, Community, CommunityRole, PolicySet, Seat
 
 OPEN_STATES = (LifecycleRequest.State.SUBMITTED, LifecycleRequest.State.IN_REVIEW)
@@ -94,8 +97,8 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("-created_at"),
         "heatmap": mark_safe(heatmap),
         "legend": STYLES,
-        "can_manage": access.can_manage_community(request.user, community),
-        "is_hub_admin": access.is_hub_admin(request.user),
+        "can_manage": spokes_access.can_manage_community(request.user, community),
+        "is_hub_admin": roles.is_hub_admin(request.user),
     }
     return render(request, "spokes/community_detail.html", context)
 
@@ -131,8 +134,8 @@ def policyset_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "policies": policies,
             "communities": communities,
             "member_count": member_count,
-            "can_edit": access.can_edit_policy_set(request.user, policy_set),
-            "is_hub_admin": access.is_hub_admin(request.user),
+            "can_edit": spokes_access.can_edit_policy_set(request.user, policy_set),
+            "is_hub_admin": roles.is_hub_admin(request.user),
         },
     )
 
@@ -144,7 +147,7 @@ def _get_community_for_manager(request: HttpRequest, slug: str) -> Community:
     community = get_object_or_404(
         Community.objects.select_related("policy_set", "governance"), slug=slug
     )
-    if not access.can_manage_community(request.user, community):
+    if not spokes_access.can_manage_community(request.user, community):
         raise PermissionDenied("Only a lead of this community or a hub admin may manage it.")
     return community
 
@@ -161,7 +164,7 @@ def _saved(form: BaseForm, save: Callable[[], object]) -> bool:
 
 @login_required
 def community_new(request: HttpRequest) -> HttpResponse:
-    if not access.can_create_community(request.user):
+    if not spokes_access.can_create_community(request.user):
         raise PermissionDenied("Only a hub admin may create a community.")
     form = CommunityCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -196,7 +199,7 @@ def community_roles(request: HttpRequest, slug: str) -> HttpResponse:
     form = revoke if removing else grant
     if data is not None and form.is_valid() and _saved(form, partial(form.save, by=request.user)):
         messages.success(request, "Role removed." if removing else "Role granted.")
-        if not access.can_manage_community(request.user, community):
+        if not spokes_access.can_manage_community(request.user, community):
             return redirect(community)  # a lead who removed their own role
         return redirect("community-roles", slug=community.slug)
     roles = community.roles.select_related("user").order_by("role", "user__username")
@@ -226,7 +229,7 @@ def community_governance(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _get_policy_set_for_editor(request: HttpRequest, slug: str) -> PolicySet:
     policy_set = get_object_or_404(PolicySet.objects.select_related("base", "owner"), slug=slug)
-    if not access.can_edit_policy_set(request.user, policy_set):
+    if not spokes_access.can_edit_policy_set(request.user, policy_set):
         raise PermissionDenied("Only a hub admin or a lead of the owning community may edit it.")
     return policy_set
 

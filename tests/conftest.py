@@ -19,14 +19,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from products.models import Assessment, Dependency, Membership, Product
-from spokes.models import (
-    Community,
-    CommunityRole,
-    GovernanceBody,
-    Policy,
-    PolicySet,
-    Seat,
-)
+from spokes.models import Community, CommunityRole, GovernanceBody, Policy, PolicySet, Seat
 
 _seq = itertools.count(1)
 

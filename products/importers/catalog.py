@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from products import events
+from events import log as events
 from products.importers.errors import ImportError_, Problem
 from products.importers.locate import LocDict, LocList, Mark, parse
 from products.importers.progress import Progress

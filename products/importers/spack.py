@@ -23,7 +23,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from products import events
+from events import log as events
 from products.importers.errors import ImportError_
 from products.importers.progress import Progress
 from products.importers.summary import Summary

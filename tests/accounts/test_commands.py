@@ -7,8 +7,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from products.models import Event
-from spokes import access
+from events.models import Event
+from spokes import access as spokes_access
 from spokes.models import CommunityRole
 from tests.conftest import make_community, make_user
 
@@ -20,7 +20,7 @@ def test_grant_role_makes_a_lead_once():
     out = io.StringIO()
     call_command("grant_role", "erin", "xsdk", "lead", stdout=out)
     assert "erin is now lead of xsdk" in out.getvalue()
-    assert access.is_community_lead(user, community)
+    assert spokes_access.is_community_lead(user, community)
     call_command("grant_role", "erin", "xsdk", "lead", stdout=io.StringIO())
     assert CommunityRole.objects.filter(user=user).count() == 1
     assert Event.objects.filter(verb="role_granted", community=community).count() == 1

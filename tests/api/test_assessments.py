@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from products.models import Assessment, Event
+from events.models import Event
+from products.models import Assessment
 from tests.conftest import make_assessment, make_policy, make_policy_set
 
 URL = "/api/v1/assessments/"

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from products.models import Event
+from events.models import Event
 from spokes.models import Community, GovernanceBody
 from tests.conftest import grant, make_body, make_membership, make_product, make_user
 

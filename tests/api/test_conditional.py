@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from products.models import Assessment, Event, Product
+from events.models import Event
+from products.models import Assessment, Product
 from spokes.models import Community, PolicySet
 from tests.conftest import make_assessment
 

@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from products.models import Event, LifecycleRequest
-from spokes import governance
-from spokes.models import Vote
+from events.models import Event
+from lifecycle import decisions
+from lifecycle.models import LifecycleRequest, Vote
 from tests.conftest import make_body, make_product, make_user
 
 
@@ -25,7 +25,7 @@ def decision(community, seats, maintainer):
     req = LifecycleRequest.objects.create(
         kind="onramp", product=product, community=community, state="submitted"
     )
-    decision = governance.open_decision(community=community, subject=str(req))
+    decision = decisions.open_decision(community=community, subject=str(req))
     LifecycleRequest.objects.filter(pk=req.pk).update(decision=decision, state="in_review")
     return decision
 
@@ -35,7 +35,7 @@ def votes_url(decision):
 
 
 def test_the_decision_payload(decision, seats, api_client):
-    governance.cast_vote(decision=decision, by=seats[0], choice="yes", comment="Good")
+    decisions.cast_vote(decision=decision, by=seats[0], choice="yes", comment="Good")
     data = api_client.get(reverse("api-decision-detail", args=[decision.pk])).data
     for name in ("id", "community", "request", "outcome", "rationale", "tally", "votes"):
         assert name in data
@@ -52,7 +52,7 @@ def test_the_decision_payload(decision, seats, api_client):
 
 
 def test_the_list_filters_by_community_and_outcome(decision, other_community, api_client):
-    governance.open_decision(community=other_community, subject="other")
+    decisions.open_decision(community=other_community, subject="other")
     response = api_client.get(reverse("api-decision-list"), {"community": "alpha"})
     assert [d["id"] for d in response.data["results"]] == [decision.pk]
     response = api_client.get(reverse("api-decision-list"), {"outcome": "approved"})
@@ -64,8 +64,8 @@ def test_list_query_count_does_not_grow(community, seats, api_client):
 
     def count(n):
         for i in range(n):
-            d = governance.open_decision(community=community, subject=f"d{i}")
-            governance.cast_vote(decision=d, by=seats[i % 3], choice="yes")
+            d = decisions.open_decision(community=community, subject=f"d{i}")
+            decisions.cast_vote(decision=d, by=seats[i % 3], choice="yes")
         with CaptureQueriesContext(connection) as ctx:
             response = api_client.get(reverse("api-decision-list"), {"page_size": 100})
         assert response.status_code == 200
@@ -118,7 +118,7 @@ def test_a_bad_choice_is_400(decision, seats, client_for):
 
 
 def test_no_votes_after_the_decision(decision, seats, lead, client_for):
-    governance.close_decision(decision=decision, outcome="rejected", by=lead)
+    decisions.close_decision(decision=decision, outcome="rejected", by=lead)
     response = client_for(seats[0]).post(votes_url(decision), {"choice": "yes"})
     assert response.status_code == 409
 

@@ -7,8 +7,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from products.events import record
-from products.models import Event
+from events.log import record
+from events.models import Event
 
 URL = "/api/v1/events/"
 

@@ -38,8 +38,10 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from accounts.models import ApiToken
-from products.models import Event, LifecycleRequest, Stakeholder
-from spokes import governance
+from events.models import Event
+from lifecycle import decisions
+from lifecycle.models import LifecycleRequest
+from products.models import Stakeholder
 from tests.conftest import (
     make_assessment,
     make_body,
@@ -128,9 +130,9 @@ def world(
         state="submitted",
         reason="unmaintained",
     )
-    decision = governance.open_decision(community=community, subject=str(in_review))
+    decision = decisions.open_decision(community=community, subject=str(in_review))
     LifecycleRequest.objects.filter(pk=in_review.pk).update(decision=decision, state="in_review")
-    governance.cast_vote(decision=decision, by=seat_holder, choice="yes", comment="Fine")
+    decisions.cast_vote(decision=decision, by=seat_holder, choice="yes", comment="Fine")
 
     stakeholder = Stakeholder.objects.create(slug="lab", name="A lab")
     product.uses.create(stakeholder=stakeholder, note="Production runs")
@@ -267,7 +269,7 @@ def _satisfy_cross_field_rules(body: dict) -> None:
         if isinstance(policy, dict) and "adapts" in policy:
             policy["adapts"] = None  # must name a policy of the base set
     governance = body.get("governance")
-    if isinstance(governance, dict) and isinstance(governance.get("seats"), list):
+    if isinstance(governance, dict) and isinstance(decisions.get("seats"), list):
         seen, seats = set(), []
         for seat in governance["seats"]:  # one seat per person on a body
             user = seat.get("user") if isinstance(seat, dict) else None

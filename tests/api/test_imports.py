@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from products.models import Assessment, Dependency, Event, Membership, Product
+from events.models import Event
+from products.models import Assessment, Dependency, Membership, Product
 from tests.conftest import make_policy, make_policy_set
 
 pytestmark = pytest.mark.django_db

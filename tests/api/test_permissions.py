@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from products.models import Assessment, Dependency, Event, Membership, Product
-from spokes.models import (
-    Community,
-    CommunityRole,
-    GovernanceBody,
-    Policy,
-    PolicySet,
-    Seat,
-)
+from events.models import Event
+from products.models import Assessment, Dependency, Membership, Product
+from spokes.models import Community, CommunityRole, GovernanceBody, Policy, PolicySet, Seat
 from tests.conftest import make_assessment, make_policy, make_policy_set
 
 PERSONAS = (
@@ -155,7 +149,7 @@ def test_authorization_matrix(world, client_for, make, persona, expected):
             assert response.has_header("WWW-Authenticate")
     else:
         assert snapshot() != before
-        assert Event.objects.count() > len(before["products.Event"]), "no event recorded"
+        assert Event.objects.count() > len(before["events.Event"]), "no event recorded"
 
 
 @pytest.mark.django_db

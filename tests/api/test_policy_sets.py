@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from products.models import Event
+from events.models import Event
 from spokes.models import Policy
 from tests.conftest import make_assessment, make_policy, make_policy_set
 

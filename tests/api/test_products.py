@@ -9,7 +9,8 @@ import io
 import pytest
 from django.urls import reverse
 
-from products.models import Area, Dependency, Event, Product
+from events.models import Event
+from products.models import Area, Dependency, Product
 from tests.conftest import (
     make_assessment,
     make_community,
@@ -455,7 +456,7 @@ def test_compliance_summary_covers_each_set_of_each_membership(api_client):
     ],
 )
 def test_every_list_endpoint_exports_csv(api_client, catalog, url):
-    from products.events import record
+    from events.log import record
 
     record("product_registered", product=catalog["ok"])
     json_rows = api_client.get(url).json()["results"]

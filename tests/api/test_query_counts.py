@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from products.events import record
+from events.log import record
 from products.models import Area, ProductUse, Stakeholder
 from tests.conftest import (
     grant,

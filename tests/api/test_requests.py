@@ -12,16 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from products.models import Event, LifecycleRequest, Membership
-from spokes.models import Decision, Policy
-from tests.conftest import (
-    make_assessment,
-    make_body,
-    make_dependency,
-    make_product,
-    make_user,
-)
-from tests.lifecycle_expectations import ACTIONS, ALLOWED, MAY, ROLES, STATES
+from events.models import Event
+from lifecycle.models import Decision, LifecycleRequest
+from products.models import Membership
+from spokes.models import Policy
+from tests.conftest import make_assessment, make_body, make_dependency, make_product, make_user
+from tests.lifecycle.expectations import ACTIONS, ALLOWED, MAY, ROLES, STATES
 
 # Who may see someone else's draft (the others get 404 for it).
 SEES_DRAFTS = {"maintainer", "lead", "hub_admin"}

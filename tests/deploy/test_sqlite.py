@@ -11,7 +11,8 @@ import threading
 import django
 django.setup()
 from django.db import connection, transaction
-from products.models import Event, Product
+from products.models import Product
+from events.models import Event
 
 Product.objects.create(slug="counter", name="Counter")
 errors = []

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from products.events import Verb
+from events.log import Verb
+from events.models import Event
 from products.importers import catalog
 from products.importers.errors import ImportError_
 from products.models import (
     Area,
     Assessment,
     Dependency,
-    Event,
     Membership,
     Product,
     ProductUse,

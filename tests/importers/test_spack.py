@@ -7,9 +7,10 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from events.models import Event
 from products.importers import spack
 from products.importers.errors import ImportError_
-from products.models import Dependency, Event, Membership, Product
+from products.models import Dependency, Membership, Product
 from tests.conftest import make_product
 
 pytestmark = pytest.mark.django_db

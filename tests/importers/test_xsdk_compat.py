@@ -7,8 +7,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from events.models import Event
 from products.importers import xsdk_compat
-from products.models import Assessment, Event
+from products.models import Assessment
 from tests.conftest import make_assessment, make_product
 
 pytestmark = pytest.mark.django_db

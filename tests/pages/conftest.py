@@ -7,8 +7,8 @@ import itertools
 import pytest
 from django.test import Client
 
-from products import events
-from products.models import Event
+from events import log as events
+from events.models import Event
 from tests.conftest import (
     make_assessment,
     make_body,

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from products.models import Event
-from spokes import governance
+from events.models import Event
+from lifecycle import decisions
 from spokes.models import Community, CommunityRole, GovernanceBody, Policy, PolicySet, Seat
 from tests.conftest import grant, make_assessment, make_body, make_policy, make_user
 from tests.pages.conftest import cheap_user
@@ -467,8 +467,8 @@ def test_a_lead_creates_the_governance_body_and_its_seats(client_as, world, lead
 def test_editing_seats_keeps_the_kept_seats_and_their_votes(client_as, world, lead, stranger):
     holder = make_user("holder")
     body = make_body(world, seats=[holder, stranger])
-    decision = governance.open_decision(community=world, subject="Onramp of X")
-    vote, _ = governance.cast_vote(decision=decision, by=holder, choice="yes")
+    decision = decisions.open_decision(community=world, subject="Onramp of X")
+    vote, _ = decisions.cast_vote(decision=decision, by=holder, choice="yes")
     response = client_as(lead).post(
         _url("community-governance"),
         _governance_data(
@@ -490,8 +490,8 @@ def test_editing_seats_keeps_the_kept_seats_and_their_votes(client_as, world, le
 def test_a_seat_whose_holder_voted_cannot_be_removed(client_as, world, lead):
     holder = make_user("holder")
     body = make_body(world, seats=[holder])
-    decision = governance.open_decision(community=world, subject="Onramp of X")
-    governance.cast_vote(decision=decision, by=holder, choice="yes")
+    decision = decisions.open_decision(community=world, subject="Onramp of X")
+    decisions.cast_vote(decision=decision, by=holder, choice="yes")
     before = _state()
     response = client_as(lead).post(
         _url("community-governance"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from products.models import Assessment, Dependency, Event, Product
+from events.models import Event
+from products.models import Assessment, Dependency, Product
 from spokes.models import Policy
 from tests.conftest import make_assessment, make_dependency, make_product
 
@@ -165,7 +166,7 @@ def test_a_lead_assessing_a_member_is_recorded_as_reviewer(client_as, lead, prod
 
 
 def test_events_page_filters_by_verb_community_and_product(client, product, community):
-    from products import events
+    from events import log as events
 
     events.record("product_updated", product=product)
     events.record("onramped", product=product, community=community)
@@ -178,7 +179,7 @@ def test_events_page_filters_by_verb_community_and_product(client, product, comm
 
 
 def test_the_atom_feed_lists_events_and_can_be_scoped(client, product, other_product):
-    from products import events
+    from events import log as events
 
     events.record("product_updated", product=product)
     events.record("product_updated", product=other_product)

@@ -10,11 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from products import lifecycle
-from products.checklist import compute
-from products.events import Verb
-from products.models import Event, LifecycleRequest, Membership, ProductUse, Stakeholder
-from spokes.models import Decision
+from events.log import Verb
+from events.models import Event
+from lifecycle import transitions
+from lifecycle.checklist import compute
+from lifecycle.models import Decision, LifecycleRequest
+from products.models import Membership, ProductUse, Stakeholder
 from tests.conftest import make_dependency, make_product
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +43,11 @@ def facility(db) -> Stakeholder:
 
 
 def in_review_offramp(product, community, maintainer, lead) -> LifecycleRequest:
-    req = lifecycle.request_create(
+    req = transitions.request_create(
         by=maintainer, kind="offramp", product=product, community=community, **PLAN
     )
-    lifecycle.request_submit(request=req, by=maintainer)
-    lifecycle.request_start_review(request=req, by=lead)
+    transitions.request_submit(request=req, by=maintainer)
+    transitions.request_start_review(request=req, by=lead)
     return req
 
 

@@ -3,15 +3,9 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from spokes.models import CommunityRole, Policy, Vote
-from tests.conftest import (
-    grant,
-    make_body,
-    make_community,
-    make_policy,
-    make_policy_set,
-    make_user,
-)
+from lifecycle.models import Vote
+from spokes.models import CommunityRole, Policy
+from tests.conftest import grant, make_body, make_community, make_policy, make_policy_set, make_user
 
 
 @pytest.mark.django_db
@@ -49,7 +43,7 @@ def test_a_user_holds_a_role_in_a_community_once():
 
 @pytest.mark.django_db
 def test_one_vote_per_seat_per_decision():
-    from spokes.models import Decision
+    from lifecycle.models import Decision
 
     voter = make_user()
     community = make_community()

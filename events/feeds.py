@@ -1,0 +1,99 @@
+"""Atom feed of the event log (``/feeds/events.atom``, ``?community=``, ``?product=``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.utils.feedgenerator import Atom1Feed
+
+from events.models import Event
+from lifecycle.models import visible_events
+from products.models import Product
+from spokes.models import Community
+from spokes.templatetags.registry import event_detail, verb_label
+
+
+@dataclass
+class Scope:
+    """What the feed is about: filters on events, and the query string that chose them."""
+
+    filters: dict = field(default_factory=dict)
+    query: str = ""
+
+
+class EventsFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request, *args, **kwargs) -> Scope:
+        scope = Scope()
+        params = {}
+        if request.GET.get("community"):
+            community = get_object_or_404(Community, slug=request.GET["community"])
+            scope.filters["community"] = community
+            params["community"] = community.slug
+        if request.GET.get("product"):
+            product = get_object_or_404(Product, slug=request.GET["product"])
+            scope.filters["product"] = product
+            params["product"] = product.slug
+        scope.query = urlencode(params)
+        return scope
+
+    def link(self, scope: Scope) -> str:
+        return "/events/" + (f"?{scope.query}" if scope.query else "")
+
+    def feed_url(self, scope: Scope) -> str:
+        return "/feeds/events.atom" + (f"?{scope.query}" if scope.query else "")
+
+    def title(self, scope: Scope) -> str:
+        names = [str(v) for v in scope.filters.values()]
+        return "PESO Registry events" + (f" — {', '.join(names)}" if names else "")
+
+    def subtitle(self, scope: Scope) -> str:
+        return "Everything that happened in the registry, newest first."
+
+    def items(self, scope: Scope):
+        # A public feed: read as an anonymous visitor (no private drafts).
+        return visible_events(None, Event.objects.for_list()).filter(**scope.filters)[:50]
+
+    def item_title(self, item: Event) -> str:
+        subject = item.product or item.community
+        return f"{verb_label(item.verb)}" + (f": {subject}" if subject else "")
+
+    def item_description(self, item: Event) -> str:
+        parts = [verb_label(item.verb)]
+        if item.product:
+            parts.append(f"product {item.product.name}")
+        if item.community:
+            parts.append(f"community {item.community.name}")
+        detail = event_detail(item)
+        if detail:
+            parts.append(detail)
+        if item.actor:
+            parts.append(f"by {item.actor.get_username()}")
+        return " — ".join(parts)
+
+    def item_link(self, item: Event) -> str:
+        if item.request_id:
+            return f"/requests/{item.request_id}/"
+        if item.product:
+            return item.product.get_absolute_url()
+        if item.community:
+            return item.community.get_absolute_url()
+        return f"/events/#event-{item.pk}"
+
+    def item_guid(self, item: Event) -> str:
+        return f"urn:peso-registry:event:{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Event):
+        return item.created_at
+
+    def item_updateddate(self, item: Event):
+        return item.created_at
+
+    def item_author_name(self, item: Event) -> str | None:
+        return item.actor.get_username() if item.actor else None

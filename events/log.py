@@ -1,0 +1,58 @@
+"""The append-only event log: one function writes every entry, and `Verb` names them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.models import Event
+
+
+class Verb:
+    PRODUCT_REGISTERED = "product_registered"
+    PRODUCT_UPDATED = "product_updated"
+    DEPENDENCIES_CHANGED = "dependencies_changed"
+    ASSESSMENT_CHANGED = "assessment_changed"
+    COMMUNITY_CREATED = "community_created"
+    COMMUNITY_UPDATED = "community_updated"
+    POLICY_SET_CREATED = "policy_set_created"
+    POLICY_SET_UPDATED = "policy_set_updated"
+    ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
+    REQUEST_CREATED = "request_created"
+    REQUEST_UPDATED = "request_updated"
+    REQUEST_SUBMITTED = "request_submitted"
+    REVIEW_STARTED = "review_started"
+    VOTE_CAST = "vote_cast"
+    REQUEST_APPROVED = "request_approved"
+    REQUEST_REJECTED = "request_rejected"
+    REQUEST_WITHDRAWN = "request_withdrawn"
+    DECISION_TAKEN = "decision_taken"
+    ONRAMPED = "onramped"
+    OFFRAMPED = "offramped"
+    CATALOG_IMPORTED = "catalog_imported"
+    STAKEHOLDER_CREATED = "stakeholder_created"
+    STAKEHOLDER_UPDATED = "stakeholder_updated"
+    PRODUCT_USE_RECORDED = "product_use_recorded"
+    PRODUCT_USE_REMOVED = "product_use_removed"
+
+
+def record(
+    verb: str,
+    *,
+    actor=None,
+    product=None,
+    community=None,
+    request=None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append an event. Call it inside the same transaction as the change it records."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return Event.objects.create(
+        verb=verb,
+        actor=actor,
+        product=product,
+        community=community,
+        request=request,
+        data=data or {},
+    )

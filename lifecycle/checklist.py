@@ -1,0 +1,295 @@
+"""The onramp/offramp checklist (DESIGN §4): computed on demand, never stored.
+
+``compute(request)`` answers the same list at submit (for information: a request with failing
+items may still be submitted), at approve (every item must pass) and for the request page
+and ``GET requests/{id}/checklist/``.
+
+Public repository rule: the repository URL must be an ``https://`` URL on any host, or an
+``http://`` URL on a well-known public forge (GitHub, GitLab.com, Bitbucket, Codeberg,
+SourceForge). An ``http://`` URL elsewhere, or anything that is not a web URL (``git@...``,
+``file:``), fails: the policy is about a repository anyone can reach over the web.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from lifecycle.models import LifecycleRequest
+from products import compliance
+from products.models import Dependency, Membership, Product, ProductUse
+
+PUBLIC_FORGES = frozenset(
+    {
+        "github.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "codeberg.org",
+        "sourceforge.net",
+    }
+)
+
+REQUIRED_METADATA = (
+    ("summary", "summary"),
+    ("repository_url", "repository"),
+    ("license", "license"),
+    ("contact_email", "contact"),
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    label: str
+    passed: bool
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass
+class Checklist:
+    kind: str
+    items: list[Item] = field(default_factory=list)
+    # Offramp only, the impact list: active products that depend on the product, and the
+    # stakeholders recorded as using it (``ProductUse`` rows, stakeholder loaded).
+    dependents: list[Product] = field(default_factory=list)
+    uses: list[ProductUse] = field(default_factory=list)
+
+    @property
+    def stakeholders(self) -> list:
+        return [use.stakeholder for use in self.uses]
+
+    @property
+    def passed(self) -> bool:
+        return all(item.passed for item in self.items)
+
+    @property
+    def failing(self) -> list[Item]:
+        return [item for item in self.items if not item.passed]
+
+    def failing_summary(self) -> str:
+        return "; ".join(
+            f"{item.label}" + (f" ({item.detail})" if item.detail else "") for item in self.failing
+        )
+
+
+def is_public_repository(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if not host:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme == "http":
+        return host.removeprefix("www.") in PUBLIC_FORGES
+    return False
+
+
+def compute(
+    request: LifecycleRequest,
+    *,
+    successor: Product | None = None,
+    acknowledge_dependents: bool | None = None,
+) -> Checklist:
+    """The checklist of ``request``. ``successor``/``acknowledge_dependents`` override the
+    request's own values (the approve action may carry them)."""
+    if request.kind == LifecycleRequest.Kind.ONRAMP:
+        return _onramp(request)
+    return _offramp(
+        request,
+        successor=successor if successor is not None else request.successor,
+        acknowledge=(
+            acknowledge_dependents
+            if acknowledge_dependents is not None
+            else request.acknowledge_dependents
+        ),
+    )
+
+
+def _has_active_membership(product: Product, community) -> bool:
+    return Membership.objects.active().filter(product=product, community=community).exists()
+
+
+def _onramp(request: LifecycleRequest) -> Checklist:
+    product, community = request.product, request.community
+    items: list[Item] = []
+
+    missing = [label for attr, label in REQUIRED_METADATA if not getattr(product, attr).strip()]
+    items.append(
+        Item(
+            "metadata",
+            "Required metadata present (summary, repository, license, contact)",
+            not missing,
+            f"Missing: {', '.join(missing)}." if missing else "",
+        )
+    )
+
+    url = product.repository_url
+    public = bool(url) and is_public_repository(url)
+    items.append(
+        Item(
+            "public_repository",
+            "Public repository URL",
+            public,
+            "" if public else (f"Not a public web URL: {url}" if url else "No repository URL."),
+        )
+    )
+
+    items.append(
+        Item(
+            "spack_package",
+            "Spack package named",
+            bool(product.spack_package.strip()),
+            "" if product.spack_package.strip() else "No Spack package name.",
+        )
+    )
+
+    policy_set = community.policy_set
+    if policy_set is None:
+        items.append(
+            Item("policies", "Mandatory policies met", True, "The community has no policy set.")
+        )
+    else:
+        summary = compliance.summarize(product, policy_set)
+        failing = [
+            f"{i.policy.code} ({i.status})"
+            for i in summary.items
+            if i.policy.is_mandatory and not i.satisfied
+        ]
+        items.append(
+            Item(
+                "policies",
+                f"Mandatory policies of {policy_set} assessed full, or n/a with a justification",
+                not failing,
+                f"Not satisfied: {', '.join(failing)}." if failing else "",
+            )
+        )
+
+    already = _has_active_membership(product, community)
+    items.append(
+        Item(
+            "not_member",
+            "Not already an active member",
+            not already,
+            f"{product} is already an active member of {community}." if already else "",
+        )
+    )
+
+    if community.requires_interoperability:
+        members = Membership.objects.active().filter(community=community).exclude(product=product)
+        member_ids = members.values("product_id")
+        if not members.exists():
+            ok, detail = True, "The community has no active member yet."
+        else:
+            needs = Dependency.objects.filter(product=product, depends_on__in=member_ids)
+            needed_by = Dependency.objects.filter(depends_on=product, product__in=member_ids)
+            # Two plain queries rather than a UNION: SQLite refuses ordered compound selects.
+            partners = sorted(
+                {
+                    *needs.values_list("depends_on__slug", flat=True),
+                    *needed_by.values_list("product__slug", flat=True),
+                }
+            )
+            ok = bool(partners)
+            detail = (
+                f"Interoperates with: {', '.join(partners)}."
+                if ok
+                else "No recorded dependency with an active member."
+            )
+        items.append(
+            Item("interoperability", "Interoperates with at least one active member", ok, detail)
+        )
+    return Checklist(kind=request.kind, items=items)
+
+
+def dependents_of(product: Product) -> list[Product]:
+    """Active products (a member of any spoke) that depend on ``product``."""
+    return list(
+        Product.objects.filter(
+            dependencies__depends_on=product, memberships__state=Membership.State.ACTIVE
+        )
+        .exclude(pk=product.pk)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def uses_of(product: Product) -> list[ProductUse]:
+    """Stakeholders recorded as using ``product`` (each ``ProductUse`` with its stakeholder),
+    by stakeholder name."""
+    return list(
+        ProductUse.objects.filter(product=product)
+        .select_related("stakeholder")
+        .order_by("stakeholder__name", "pk")
+    )
+
+
+def _offramp(
+    request: LifecycleRequest, *, successor: Product | None, acknowledge: bool
+) -> Checklist:
+    product, community = request.product, request.community
+    items: list[Item] = []
+
+    member = _has_active_membership(product, community)
+    items.append(
+        Item(
+            "active_membership",
+            "An active membership to close",
+            member,
+            "" if member else f"{product} is not an active member of {community}.",
+        )
+    )
+
+    has_support = bool(request.support_organization.strip() or request.end_of_support)
+    has_notes = bool(request.migration_notes.strip())
+    missing = []
+    if not has_support:
+        missing.append("a designated support organisation or an end-of-support date")
+    if not has_notes:
+        missing.append("migration notes")
+    items.append(
+        Item(
+            "sustainability_plan",
+            "Sustainability plan (support organisation or end of support, and migration notes)",
+            not missing,
+            f"Missing: {' and '.join(missing)}." if missing else "",
+        )
+    )
+
+    dependents = dependents_of(product)
+    uses = uses_of(product)
+    impact = []
+    if dependents:
+        impact.append(f"depended on by {', '.join(p.slug for p in dependents)}")
+    if uses:
+        users = ", ".join(
+            f"{u.stakeholder.name} ({u.stakeholder.get_kind_display()})" for u in uses
+        )
+        impact.append(f"used by {users}")
+    summary = "; ".join(impact)
+    summary = summary[:1].upper() + summary[1:]
+    if not impact:
+        ok, detail = (
+            True,
+            "No active product depends on it and no stakeholder is recorded using it.",
+        )
+    elif successor is not None:
+        ok, detail = True, f"{summary}; successor: {successor.slug}."
+    elif acknowledge:
+        ok, detail = True, f"{summary}; acknowledged."
+    else:
+        ok, detail = (
+            False,
+            f"{summary}: name a successor or acknowledge the dependents.",
+        )
+    items.append(
+        Item(
+            "dependents",
+            "Dependent products and recorded users have a successor or are acknowledged",
+            ok,
+            detail,
+        )
+    )
+    return Checklist(kind=request.kind, items=items, dependents=dependents, uses=uses)

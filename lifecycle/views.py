@@ -1,0 +1,236 @@
+"""HTML pages for lifecycle requests, the review queue and decisions (DESIGN §7).
+
+Views stay short: the rules live in ``lifecycle.transitions``, ``lifecycle.checklist``,
+``lifecycle.decisions`` and the ``access`` modules. A refused transition re-renders the request page
+with the service's message and status 409.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts import roles
+from events.errors import TransitionNotAllowed
+from lifecycle import access as lifecycle_access
+from lifecycle import decisions, transitions
+from lifecycle.forms import ActionForm, RequestFilter, RequestForm, RequestUpdateForm, VoteForm
+from lifecycle.models import Decision, LifecycleRequest
+from spokes import access as spokes_access
+
+PAGE_SIZE = 50
+
+
+def _get_request_for_viewer(request: HttpRequest, pk: int) -> LifecycleRequest:
+    """The request, if the viewer may see it (someone else's draft is a 404)."""
+    req = get_object_or_404(LifecycleRequest.objects.for_list(), pk=pk)
+    if not lifecycle_access.can_view_request(request.user, req):
+        raise Http404("No such request.")
+    return req
+
+
+def _querystring(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def request_list(request: HttpRequest) -> HttpResponse:
+    visible = LifecycleRequest.objects.visible_to(request.user)
+    queryset = visible.for_list().order_by("-created_at", "-id")
+    filterset = RequestFilter(request.GET or None, queryset=queryset)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "querystring": _querystring(request)}
+    return render(request, "lifecycle/list.html", context)
+
+
+@login_required
+def request_new(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = RequestForm(request.POST)
+        if form.is_valid():
+            try:
+                req = transitions.request_create(by=request.user, **form.cleaned_data)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+                status = 403
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                status = 400
+            else:
+                messages.success(request, f"Draft request #{req.pk} created.")
+                return redirect(req)
+        else:
+            status = 400
+    else:
+        prefill = {k: request.GET[k] for k in ("kind", "product", "community") if k in request.GET}
+        form = RequestForm(initial=prefill)
+    return render(request, "lifecycle/new.html", {"form": form}, status=status)
+
+
+def _render_detail(
+    request: HttpRequest,
+    req: LifecycleRequest,
+    *,
+    error: str = "",
+    action_form: ActionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    decision = None
+    votes: list = []
+    result_tally = None
+    if req.decision_id:
+        decision = Decision.objects.for_list().get(pk=req.decision_id)
+        votes = list(decision.votes.all())
+        result_tally = decisions.tally(decision, votes=votes, seats=decision.seat_count)
+    can_vote = (
+        decision is not None
+        and decision.outcome == Decision.Outcome.PENDING
+        and lifecycle_access.can_vote(user, decision)
+    )
+    shown_checklist, checklist_as_of = transitions.checklist_of(req)
+    context = {
+        "req": req,
+        "checklist": shown_checklist,
+        "checklist_as_of": checklist_as_of,
+        "actions": [
+            (a, transitions.ACTION_LABELS[a]) for a in transitions.allowed_actions(user, req)
+        ],
+        "can_update": transitions.can_update(user, req),
+        "decision": decision,
+        "votes": votes,
+        "tally": result_tally,
+        "can_vote": can_vote,
+        "my_vote": next((v for v in votes if v.voter_id == user.pk), None) if can_vote else None,
+        "vote_form": VoteForm() if can_vote else None,
+        "action_form": action_form or ActionForm(),
+        "error": error,
+    }
+    return render(request, "lifecycle/detail.html", context, status=status)
+
+
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _get_request_for_viewer(request, pk))
+
+
+@login_required
+@require_POST
+def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in transitions.ACTIONS:
+        raise Http404("No such action.")
+    req = _get_request_for_viewer(request, pk)
+    if not transitions.may_take(request.user, req, action):
+        raise PermissionDenied(f"You may not {transitions.ACTION_LABELS[action].lower()} it.")
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(
+            request, req, error="Please correct the errors below.", action_form=form, status=400
+        )
+    kwargs = {"rationale": form.cleaned_data["rationale"]}
+    if action == "approve":
+        if form.cleaned_data["successor"]:
+            kwargs["successor"] = form.cleaned_data["successor"]
+        if form.cleaned_data["acknowledge_dependents"]:
+            kwargs["acknowledge_dependents"] = True
+    try:
+        transitions.perform(action, request=req, by=request.user, **kwargs)
+    except TransitionNotAllowed as exc:
+        return _render_detail(request, req, error=str(exc), action_form=form, status=409)
+    messages.success(request, f"Request #{req.pk} is now {req.get_state_display().lower()}.")
+    return redirect(req)
+
+
+@login_required
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    req = _get_request_for_viewer(request, pk)
+    if not lifecycle_access.can_edit_request(request.user, req):
+        raise PermissionDenied("You may not edit this request.")
+    status = 200
+    if request.method == "POST":
+        form = RequestUpdateForm(request.POST)
+        if form.is_valid():
+            try:
+                transitions.request_update(request=req, by=request.user, **form.cleaned_data)
+            except TransitionNotAllowed as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                status = 400
+            else:
+                messages.success(request, f"Request #{req.pk} updated.")
+                return redirect(req)
+        else:
+            status = 400
+    else:
+        initial = {f: getattr(req, f) for f in transitions.EDITABLE_FIELDS}
+        initial["successor"] = req.successor.slug if req.successor else ""
+        form = RequestUpdateForm(initial=initial)
+    context = {"req": req, "form": form, "decided": req.state not in transitions.OPEN_STATES}
+    return render(request, "lifecycle/edit.html", context, status=status)
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Submitted and in-review requests of the communities the user leads (all: hub admin),
+    oldest first."""
+    queryset = LifecycleRequest.objects.filter(
+        state__in=[LifecycleRequest.State.SUBMITTED, LifecycleRequest.State.IN_REVIEW]
+    )
+    if not roles.is_hub_admin(request.user):
+        queryset = queryset.filter(community_id__in=spokes_access.lead_community_ids(request.user))
+    queryset = queryset.for_list().order_by("submitted_at", "created_at", "id")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "leads_any": bool(spokes_access.lead_community_ids(request.user))}
+    return render(request, "lifecycle/review.html", context)
+
+
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_object_or_404(Decision.objects.for_list(), pk=pk)
+    votes = list(decision.votes.all())
+    can_vote = decision.outcome == Decision.Outcome.PENDING and lifecycle_access.can_vote(
+        request.user, decision
+    )
+    context = {
+        "decision": decision,
+        "req": getattr(decision, "request", None),
+        "votes": votes,
+        "tally": decisions.tally(decision, votes=votes, seats=decision.seat_count),
+        "can_vote": can_vote,
+        "vote_form": VoteForm() if can_vote else None,
+        "my_vote": next((v for v in votes if v.voter_id == request.user.pk), None),
+    }
+    return render(request, "lifecycle/decision_detail.html", context)
+
+
+@login_required
+@require_POST
+def decision_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_object_or_404(Decision, pk=pk)
+    if not lifecycle_access.can_vote(request.user, decision):
+        raise PermissionDenied("Only seat holders of the governance body may vote.")
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose yes, no or abstain to vote.")
+    else:
+        try:
+            _vote, created = decisions.cast_vote(
+                decision=decision, by=request.user, **form.cleaned_data
+            )
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Vote recorded." if created else "Vote changed.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("decision-detail", kwargs={"pk": decision.pk})
+    return redirect(target)
