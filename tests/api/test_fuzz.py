@@ -269,7 +269,7 @@ def _satisfy_cross_field_rules(body: dict) -> None:
         if isinstance(policy, dict) and "adapts" in policy:
             policy["adapts"] = None  # must name a policy of the base set
     governance = body.get("governance")
-    if isinstance(governance, dict) and isinstance(decisions.get("seats"), list):
+    if isinstance(governance, dict) and isinstance(governance.get("seats"), list):
         seen, seats = set(), []
         for seat in governance["seats"]:  # one seat per person on a body
             user = seat.get("user") if isinstance(seat, dict) else None
