@@ -88,8 +88,13 @@ def test_progress_writes_a_line_every_n_rows_to_a_pipe():
     ]
 
 
-def test_a_silent_progress_writes_nothing():
+def test_a_silent_progress_writes_nothing(capfd):
+    # capfd watches file descriptors 1 and 2, so a write to any stream that ends there
+    # (sys.stdout, sys.stderr, or the originals behind a capture) is seen.
     progress = Progress.silent()
     progress.start("x", 10)
-    progress.advance(10)
+    for _ in range(10):
+        progress.advance()
+    progress.advance(1000)
     progress.finish()
+    assert capfd.readouterr() == ("", "")
