@@ -11,8 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from events.models import Event
 from lifecycle.models import visible_events
-from products.compliance import Status, statuses_by_set
-from products.filters import mandatory_policy_ids
+from products.compliance import Status, mandatory_policy_ids, statuses_by_set
 from products.models import Membership, Product
 from spokes.models import Community, PolicySet
 

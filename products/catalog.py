@@ -16,19 +16,17 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 
-from products.compliance import Status, statuses_by_set
-from products.filters import (
-    MEMBERSHIP_STATES,
-    ProductFilter,
+from products.compliance import (
+    Status,
     compliance_q,
     mandatory_policy_ids,
     member_compliance_q,
     member_policy_sets,
     member_status_counts,
-    membership_state_q,
-    search_products,
+    statuses_by_set,
 )
-from products.models import Membership, Product
+from products.filters import MEMBERSHIP_STATES, ProductFilter, search_products
+from products.models import Membership, Product, display_state_q
 from spokes.models import Community, PolicySet
 
 SORT_CHOICES = [
@@ -120,7 +118,7 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
     memberships = Membership.objects.filter(product__in=_ids(qs))
     if bases.data.get("membership_state"):
         # With a state chosen, a community counts the products in that state there.
-        memberships = memberships.filter(membership_state_q(bases.data["membership_state"]))
+        memberships = memberships.filter(display_state_q(bases.data["membership_state"]))
     rows = (
         memberships.values("community__slug", "community__name")
         .annotate(n=Count("product", distinct=True))
@@ -147,7 +145,7 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
     community = bases.data.get("community")
     aggregates = {}
     for value, _label in MEMBERSHIP_STATES:
-        rows_q = Membership.objects.filter(membership_state_q(value))
+        rows_q = Membership.objects.filter(display_state_q(value))
         if community is not None:
             rows_q = rows_q.filter(community=community)
         aggregates[value] = Count("pk", filter=Q(pk__in=rows_q.values("product_id")))

@@ -12,13 +12,16 @@ queries, so list pages and API endpoints stay flat in query count.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models.expressions import RawSQL
 
-from products.models import Assessment, Product
+from products.models import Assessment, Membership, Product
 from spokes.models import Policy, PolicySet, effective_policies_by_set
 
 UNKNOWN = "unknown"
@@ -34,6 +37,44 @@ class Status:
     ALL = ("compliant", "partial", "noncompliant", "unknown")
 
 
+# What satisfies a policy: an assessment ``full``, or ``na`` with a justification that is not
+# blank. Read in Python (``is_satisfied``), in the ORM (``satisfied_q``) and in raw SQL
+# (``_satisfied_sql``), all from these two names.
+MET = "full"
+MET_IF_JUSTIFIED = "na"
+FAILING = "none"
+BLANK_RE = r"^\s*$"
+
+
+def is_satisfied(status: str | None, justification: str) -> bool:
+    return status == MET or (status == MET_IF_JUSTIFIED and bool(justification.strip()))
+
+
+def satisfied_q() -> Q:
+    return Q(status=MET) | (Q(status=MET_IF_JUSTIFIED) & ~Q(justification__regex=BLANK_RE))
+
+
+def _satisfied_sql(alias: str) -> str:
+    regex = "~" if connection.vendor == "postgresql" else "REGEXP"
+    return (
+        f"({alias}.status = '{MET}' OR ({alias}.status = '{MET_IF_JUSTIFIED}' "
+        f"AND NOT ({alias}.justification {regex} '{BLANK_RE}')))"
+    )
+
+
+# The status rule over a product's mandatory policies of a set: the first line whose
+# condition holds names the status (``satisfied``, ``nones`` and ``assessed`` count the
+# mandatory policies satisfied, assessed ``none`` and assessed at all; ``total`` is how
+# many there are). Read in Python (``status_from_counts``), the ORM (``_status_case``) and
+# raw SQL (``_status_case_sql``), all from this table.
+STATUS_RULE: tuple[tuple[str, str, str, str], ...] = (
+    (Status.COMPLIANT, "satisfied", "=", "total"),
+    (Status.NONCOMPLIANT, "nones", ">", "0"),
+    (Status.PARTIAL, "assessed", "=", "total"),
+)
+OTHERWISE = Status.UNKNOWN
+
+
 @dataclass
 class PolicyStatus:
     policy: Policy
@@ -47,9 +88,7 @@ class PolicyStatus:
     @property
     def satisfied(self) -> bool:
         a = self.assessment
-        return a is not None and (
-            a.status == "full" or (a.status == "na" and bool(a.justification.strip()))
-        )
+        return a is not None and is_satisfied(a.status, a.justification)
 
 
 @dataclass
@@ -65,13 +104,12 @@ class Summary:
     @property
     def status(self) -> str:
         mandatory = [i for i in self.items if i.policy.is_mandatory]
-        if all(i.satisfied for i in mandatory):
-            return Status.COMPLIANT
-        if any(i.status == "none" for i in mandatory):
-            return Status.NONCOMPLIANT
-        if any(i.status == UNKNOWN for i in mandatory):
-            return Status.UNKNOWN
-        return Status.PARTIAL
+        return status_from_counts(
+            satisfied=sum(i.satisfied for i in mandatory),
+            nones=sum(i.status == FAILING for i in mandatory),
+            assessed=sum(i.assessment is not None for i in mandatory),
+            total=len(mandatory),
+        )
 
     def as_dict(self) -> dict:
         return {"status": self.status, **self.counts}
@@ -154,27 +192,156 @@ def summarize_many(
 
 def satisfaction_counts() -> dict[str, Count]:
     """Aggregates over one product's assessments of a set's mandatory policies: how many
-    are satisfied (``full``, or ``na`` with a non-blank justification), ``none``, and
-    assessed at all. Every SQL reading of compliance groups by product with these."""
+    are satisfied, ``none``, and assessed at all. Every ORM reading of compliance groups by
+    product with these."""
     return {
-        "satisfied": Count(
-            "pk", filter=Q(status="full") | (Q(status="na") & ~Q(justification__regex=r"^\s*$"))
-        ),
-        "nones": Count("pk", filter=Q(status="none")),
+        "satisfied": Count("pk", filter=satisfied_q()),
+        "nones": Count("pk", filter=Q(status=FAILING)),
         "assessed": Count("pk"),
     }
 
 
+_COMPARE = {"=": operator.eq, ">": operator.gt}
+
+
 def status_from_counts(*, satisfied: int, nones: int, assessed: int, total: int) -> str:
-    """The status those counts mean against a set with ``total`` mandatory policies
-    (the rule of ``Summary.status``)."""
-    if satisfied == total:
-        return Status.COMPLIANT
-    if nones:
-        return Status.NONCOMPLIANT
-    if assessed == total:
-        return Status.PARTIAL
-    return Status.UNKNOWN
+    """The status those counts mean (``STATUS_RULE``)."""
+    counts = {"satisfied": satisfied, "nones": nones, "assessed": assessed, "total": total}
+    for status, name, op, other in STATUS_RULE:
+        right = counts[other] if other in counts else int(other)
+        if _COMPARE[op](counts[name], right):
+            return status
+    return OTHERWISE
+
+
+def _status_case(total: int) -> Case:
+    """``STATUS_RULE`` as an ORM expression over ``satisfaction_counts`` annotations."""
+    lookups = {"=": "", ">": "__gt"}
+    whens = []
+    for status, name, op, other in STATUS_RULE:
+        right = total if other == "total" else int(other)
+        whens.append(When(Q(**{f"{name}{lookups[op]}": right}), then=Value(status)))
+    return Case(*whens, default=Value(OTHERWISE), output_field=CharField())
+
+
+def _status_case_sql(counts: dict[str, str]) -> str:
+    """``STATUS_RULE`` as a SQL CASE over the given column expressions."""
+    whens = " ".join(
+        f"WHEN {counts[name]} {op} {counts.get(other, other)} THEN '{status}'"
+        for status, name, op, other in STATUS_RULE
+    )
+    return f"CASE {whens} ELSE '{OTHERWISE}' END"
+
+
+def mandatory_policy_ids(policy_sets: Iterable[PolicySet]) -> dict[int, set[int]]:
+    """{set pk: pks of its mandatory effective policies} (two queries)."""
+    return {
+        pk: {p.pk for p, _ in items if p.level == Policy.Level.MANDATORY}
+        for pk, items in effective_policies_by_set(policy_sets).items()
+    }
+
+
+def compliance_q(status: str, mandatory: Collection[int]) -> Q:
+    """A condition on Product rows: compliance ``status`` against a set whose mandatory
+    effective policies are ``mandatory``, as one grouped subquery over assessments."""
+    total = len(mandatory)
+    if total == 0:
+        # Nothing mandatory: every product is compliant.
+        return Q() if status == Status.COMPLIANT else Q(pk__in=[])
+    per_product = (
+        Assessment.objects.filter(policy_id__in=list(mandatory))
+        .values("product_id")
+        .annotate(**satisfaction_counts())
+        .annotate(status=_status_case(total))
+    )
+    if status == OTHERWISE:
+        # Products with no assessment at all have no row: unknown too.
+        return ~Q(pk__in=per_product.exclude(status=OTHERWISE).values("product_id"))
+    return Q(pk__in=per_product.filter(status=status).values("product_id"))
+
+
+def member_status_sql(policy_sets: list[PolicySet]) -> str:
+    """SQL for the relation (product_id, status): each product's compliance status against
+    the set of every community it is an active member of, in one grouped pass.
+
+    The mandatory policies of each set come from Python (effective policies follow base
+    sets and versions) and are inlined as integer VALUES. A set with no mandatory policy
+    makes its members compliant, as ``compliance_q`` does.
+    """
+    mandatory = mandatory_policy_ids(policy_sets)
+    pairs = [(int(s), int(p)) for s, ids in mandatory.items() for p in sorted(ids)]
+    totals = [(int(s), len(ids)) for s, ids in mandatory.items()]
+    values = ", ".join(f"({s}, {p})" for s, p in pairs) if pairs else None
+    mandatory_cte = f"VALUES {values}" if values else "SELECT 0, 0 WHERE 1 = 0"
+    totals_values = ", ".join(f"({s}, {n})" for s, n in totals)
+    status = _status_case_sql(
+        {
+            "satisfied": "COALESCE(per.satisfied, 0)",
+            "nones": "per.nones",
+            "assessed": "per.assessed",
+            "total": "t.total",
+        }
+    )
+    return f"""
+        WITH mandatory(set_id, policy_id) AS ({mandatory_cte}),
+        totals(set_id, total) AS (VALUES {totals_values}),
+        member_sets AS (
+            SELECT DISTINCT m.product_id, c.policy_set_id AS set_id
+            FROM products_membership m
+            JOIN spokes_community c ON c.id = m.community_id
+            WHERE m.state = 'active' AND c.policy_set_id IN (SELECT set_id FROM totals)
+        ),
+        per AS (
+            SELECT ms.product_id, ms.set_id,
+                SUM(CASE WHEN {_satisfied_sql("a")} THEN 1 ELSE 0 END) AS satisfied,
+                SUM(CASE WHEN a.status = '{FAILING}' THEN 1 ELSE 0 END) AS nones,
+                COUNT(a.id) AS assessed
+            FROM member_sets ms
+            LEFT JOIN mandatory mm ON mm.set_id = ms.set_id
+            LEFT JOIN products_assessment a
+                ON a.product_id = ms.product_id AND a.policy_id = mm.policy_id
+            GROUP BY ms.product_id, ms.set_id
+        )
+        SELECT per.product_id AS product_id, {status} AS status
+        FROM per JOIN totals t ON t.set_id = per.set_id
+    """
+
+
+def member_policy_sets() -> list[PolicySet]:
+    """The policy sets of communities that have at least one active member."""
+    return list(
+        PolicySet.objects.filter(communities__memberships__state=Membership.State.ACTIVE)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def member_compliance_q(status: str, policy_sets: list[PolicySet] | None = None) -> Q:
+    """Products whose compliance is ``status`` against the set of some community they are
+    an active member of: one subquery, whatever the number of sets."""
+    sets = member_policy_sets() if policy_sets is None else policy_sets
+    if not sets or status not in Status.ALL:
+        return Q(pk__in=[])
+    sql = f"SELECT st.product_id FROM ({member_status_sql(sets)}) st WHERE st.status = %s"
+    return Q(pk__in=RawSQL(sql, [status]))
+
+
+def member_status_counts(product_ids_sql: str, params: list, policy_sets: list[PolicySet]):
+    """{status: number of the given products with that status against some set of theirs}
+    (one query)."""
+    counts = dict.fromkeys(Status.ALL, 0)
+    if not policy_sets:
+        return counts
+    relation = member_status_sql(policy_sets)
+    sql = (
+        f"SELECT st.status, COUNT(DISTINCT st.product_id) FROM ({relation}) st "
+        f"WHERE st.product_id IN ({product_ids_sql}) GROUP BY st.status"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for status, n in cursor.fetchall():
+            counts[status] = n
+    return counts
 
 
 def statuses_by_set(
@@ -183,7 +350,7 @@ def statuses_by_set(
     """{(product pk, set pk): status} for the given products of each set, in SQL.
 
     ``members``: {set pk: product pks to ask that set about}; ``mandatory``: {set pk: pks
-    of its mandatory effective policies} (``products.filters.mandatory_policy_ids``).
+    of its mandatory effective policies} (``mandatory_policy_ids``).
     One grouped query per set with mandatory policies, returning one small row per
     assessed product (no assessment rows are loaded); the same rule as
     ``Summary.status`` (an ``na`` with a blank or whitespace-only justification is not

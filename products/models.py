@@ -181,15 +181,40 @@ class ProductUse(models.Model):
         return f"{self.stakeholder} uses {self.product}"
 
 
+def display_state_q(state: str, prefix: str = "") -> Q:
+    """A condition on Membership rows (``prefix`` reaches them from another model, e.g.
+    ``"memberships__"``) for a displayed state: active, offramped, or *sunsetting* — an
+    approved offramp whose end of support is still ahead. The one rule of sunsetting;
+    ``Membership.display_state`` reads a row with it."""
+    today = datetime.date.today()
+    state_field, end_field = f"{prefix}state", f"{prefix}end_of_support__gt"
+    if state == Membership.DisplayState.ACTIVE:
+        return Q(**{state_field: Membership.State.ACTIVE})
+    sunsetting = Q(**{state_field: Membership.State.OFFRAMPED, end_field: today})
+    if state == Membership.DisplayState.SUNSETTING:
+        return sunsetting
+    return Q(**{state_field: Membership.State.OFFRAMPED}) & ~sunsetting
+
+
 class MembershipQuerySet(models.QuerySet):
     def active(self) -> MembershipQuerySet:
         return self.filter(state=Membership.State.ACTIVE)
+
+    def in_display_state(self, state: str) -> MembershipQuerySet:
+        return self.filter(display_state_q(state))
 
 
 class Membership(models.Model):
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
         OFFRAMPED = "offramped", "Offramped"
+
+    class DisplayState(models.TextChoices):
+        """The states pages, filters and the API show (``display_state_q``)."""
+
+        ACTIVE = "active", "Active"
+        OFFRAMPED = "offramped", "Offramped"
+        SUNSETTING = "sunsetting", "Sunsetting (offramped, end of support still ahead)"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="memberships")
     community = models.ForeignKey(
@@ -231,14 +256,13 @@ class Membership(models.Model):
 
     @property
     def display_state(self) -> str:
-        """active, offramped, or sunsetting (offramped with end of support still ahead)."""
-        if (
-            self.state == self.State.OFFRAMPED
-            and self.end_of_support
-            and self.end_of_support > datetime.date.today()
-        ):
-            return "sunsetting"
-        return self.state
+        """active, offramped, or sunsetting: this row read by the rule of ``display_state_q``
+        (offramped with the end of support after today)."""
+        if self.state == self.State.ACTIVE:
+            return self.DisplayState.ACTIVE
+        if self.end_of_support and self.end_of_support > datetime.date.today():
+            return self.DisplayState.SUNSETTING
+        return self.DisplayState.OFFRAMPED
 
 
 class Assessment(models.Model):

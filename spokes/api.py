@@ -6,13 +6,12 @@ permissions are in spokes.permissions; filters in spokes.filters.
 
 from __future__ import annotations
 
-import datetime
-
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import DefaultRouter
 
 from peso_registry.conditional import SlugResourceViewSet
+from products.models import Membership, display_state_q
 from spokes import services
 from spokes.filters import CommunityFilter, PolicySetFilter
 from spokes.models import Community, CommunityRole, PolicySet, Seat
@@ -54,9 +53,13 @@ class CommunityViewSet(SlugResourceViewSet):
     permission_classes = [ReadOnly | CanCreateOrManageCommunity]
 
     def get_queryset(self):
-        today = datetime.date.today()
-        offramped = Q(memberships__state="offramped")
-        sunsetting = offramped & Q(memberships__end_of_support__gt=today)
+        def members(state: str) -> Count:
+            return Count(
+                "memberships__product",
+                filter=display_state_q(state, prefix="memberships__"),
+                distinct=True,
+            )
+
         return (
             Community.objects.select_related("policy_set", "governance")
             .prefetch_related(
@@ -64,15 +67,9 @@ class CommunityViewSet(SlugResourceViewSet):
                 Prefetch("governance__seats", queryset=Seat.objects.select_related("user")),
             )
             .annotate(
-                member_count=Count(
-                    "memberships__product",
-                    filter=Q(memberships__state="active"),
-                    distinct=True,
-                ),
-                offramped_count=Count(
-                    "memberships__product", filter=offramped & ~sunsetting, distinct=True
-                ),
-                sunsetting_count=Count("memberships__product", filter=sunsetting, distinct=True),
+                member_count=members(Membership.DisplayState.ACTIVE),
+                offramped_count=members(Membership.DisplayState.OFFRAMPED),
+                sunsetting_count=members(Membership.DisplayState.SUNSETTING),
             )
             .order_by("name", "pk")
         )
