@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from io import StringIO
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -12,7 +14,9 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.db.models import Model
+from django.utils.html import escape
 
+from events.models import Event
 from products.models import Assessment, Dependency, Membership, Product
 from products.seed_loader import SEED_PATH, is_unchanged, load_seed
 from spokes.models import Community, GovernanceBody, Policy, PolicySet
@@ -313,20 +317,113 @@ def test_the_loader_reads_only_the_seed_inside_the_project(monkeypatch):
     assert not any("shared" in path.parts for path in opened)
 
 
-@pytest.mark.django_db
-def test_the_home_page_of_the_seeded_catalog_names_every_spoke(seeded, client):
-    from django.utils.html import escape
+def _active_members(seed_data: dict) -> dict[str, list[dict]]:
+    """The products the seed lists as active members, by community slug."""
+    members: dict[str, list[dict]] = {c["slug"]: [] for c in seed_data["communities"]}
+    for product in seed_data["products"]:
+        for membership in product["memberships"]:
+            if membership["state"] == "active":
+                members[membership["community"]].append(product)
+    return members
 
+
+@pytest.mark.django_db
+def test_the_home_page_of_the_seeded_catalog_names_every_spoke(seeded, seed_data, client):
     body = client.get("/").content.decode()
     for name in Community.objects.spokes().values_list("name", flat=True):
         assert escape(name) in body, name
-    assert f"{Product.objects.count()}" in body
+    # The totals, counted from the seed file rather than from the database.
+    spokes = [c for c in seed_data["communities"] if c["kind"] == "spoke"]
+    active = sum(len(members) for members in _active_members(seed_data).values())
+    totals = [
+        f'<li><strong>{len(seed_data["products"])}</strong> <a href="/products/">products</a></li>',
+        f"<li><strong>{len(spokes)}</strong> spokes</li>",
+        f"<li><strong>{active}</strong> active memberships</li>",
+        f"<li><strong>{len(seed_data['policy_sets'])}</strong> policy sets</li>",
+    ]
+    for total in totals:
+        assert total in body, total
+
+
+def _expected_pages(seed_data: dict) -> dict[str, list[str]]:
+    """Each page of the seeded catalog and fragments of its body, taken from the seed file."""
+    petsc = next(p for p in seed_data["products"] if p["slug"] == "petsc")
+    petsc_document = next(
+        d for d in seed_data["compatibility_documents"] if d["product"] == "petsc"
+    )
+    names = {c["slug"]: c["name"] for c in seed_data["communities"]}
+    pages: dict[str, list[str]] = {
+        "/products/": [f'<p role="status">{len(seed_data["products"])} products'],
+        "/products/petsc/": [
+            f"<h1>{escape(petsc['name'])}</h1>",
+            escape(petsc["summary"]),
+            f"<dd>{escape(petsc['license'])}</dd>",
+            *(
+                f'<a href="/communities/{m["community"]}/">{escape(names[m["community"]])}</a>'
+                for m in petsc["memberships"]
+            ),
+            *(f"<strong>{code}</strong>" for code in petsc_document["statuses"]),
+        ],
+        "/events/": ['<p role="status">0 events.</p>', "No events yet."],
+    }
+    members = _active_members(seed_data)
+    for community in seed_data["communities"]:
+        slug = community["slug"]
+        listed = sum(
+            1 for p in seed_data["products"] for m in p["memberships"] if m["community"] == slug
+        )
+        active = len(members[slug])
+        full_name = community["full_name"]
+        subtitle = f' <span class="muted">— {escape(full_name)}</span>' if full_name else ""
+        pages[f"/communities/{slug}/"] = [
+            f"<h1>{escape(community['name'])}{subtitle}</h1>",
+            f"<dd>{active} active, {listed - active} past</dd>",
+            f"Active members ({active})",
+            *(f'<a href="/products/{p["slug"]}/">{escape(p["name"])}</a>' for p in members[slug]),
+        ]
+    for policy_set in seed_data["policy_sets"]:
+        pages[f"/policy-sets/{policy_set['slug']}/"] = [
+            f"<h1>{escape(policy_set['name'])} "
+            f'<span class="muted">version {policy_set["version"]}</span></h1>',
+            *(
+                f'<tr id="policy-{p["code"]}">\n    <th scope="row">{p["code"]}</th>\n'
+                f"    <td><strong>{escape(p['title'])}</strong>"
+                for p in policy_set["policies"]
+            ),
+        ]
+    return pages
 
 
 @pytest.mark.django_db
-def test_every_page_of_the_seeded_catalog_answers(seeded, client):
-    pages = ["/", "/products/", "/products/petsc/", "/products/petsc/badge.svg"]
-    pages += [f"/communities/{slug}/" for slug in Community.objects.values_list("slug", flat=True)]
-    pages += ["/policy-sets/e4s/", "/policy-sets/xsdk/", "/events/", "/feeds/events.atom"]
-    for page in pages:
-        assert client.get(page).status_code == 200, page
+def test_every_page_of_the_seeded_catalog_answers(seeded, seed_data, client):
+    pages = _expected_pages(seed_data)
+    assert set(pages) >= {f"/communities/{c.slug}/" for c in Community.objects.all()}
+    for page, fragments in pages.items():
+        response = client.get(page)
+        assert response.status_code == 200, page
+        body = response.content.decode()
+        for fragment in fragments:
+            assert fragment in body, (page, fragment)
+
+    # The badge: petsc against the xSDK set, with the statuses its document filed.
+    response = client.get("/products/petsc/badge.svg")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    svg = ElementTree.fromstring(response.content)
+    title = svg.findtext("{http://www.w3.org/2000/svg}title")
+    document = next(d for d in seed_data["compatibility_documents"] if d["product"] == "petsc")
+    filed = Counter(row["status"] for row in document["statuses"].values())
+    xsdk = next(s for s in seed_data["policy_sets"] if s["slug"] == "xsdk")
+    assert title.startswith(f"{xsdk['name']} {xsdk['version']} — ")
+    assert f"full {filed['full']}, partial {filed['partial']}, none {filed['none']}" in title
+
+    # The feed: valid Atom, and empty, as the seed records no events.
+    response = client.get("/feeds/events.atom")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    feed = ElementTree.fromstring(response.content)
+    atom = "{http://www.w3.org/2005/Atom}"
+    assert feed.tag == f"{atom}feed"
+    assert feed.findtext(f"{atom}title") == "PESO Registry events"
+    assert feed.findall(f"{atom}entry") == []
+    assert not Event.objects.exists()
