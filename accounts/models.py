@@ -49,8 +49,15 @@ class ApiToken(models.Model):
         )
         return token, key
 
+    def unusable_reason(self) -> str | None:
+        """Why the token may not authenticate now, or None when it may: the one rule of
+        token validity (the API's authentication and the account page both ask it)."""
+        if self.revoked_at is not None:
+            return "Token has been revoked."
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "Token has expired."
+        return None
+
     @property
     def is_usable(self) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > timezone.now()
+        return self.unusable_reason() is None

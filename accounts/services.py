@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken
+from accounts.roles import is_hub_admin
 
 
 def issue_token(*, user, name: str = "", expires_days: int | None = None) -> tuple[ApiToken, str]:
@@ -23,7 +24,7 @@ def issue_token(*, user, name: str = "", expires_days: int | None = None) -> tup
 
 @transaction.atomic
 def revoke_token(*, token: ApiToken, by) -> None:
-    """Revoke a token; its owner (or staff) only. Revoking twice keeps the first time."""
-    if token.user_id != by.pk and not by.is_staff:
+    """Revoke a token; its owner (or a hub admin) only. Revoking twice keeps the first time."""
+    if token.user_id != by.pk and not is_hub_admin(by):
         raise PermissionDenied("Not your token.")
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -9,8 +9,9 @@ action gets 403 whatever they send.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
@@ -22,6 +23,7 @@ from lifecycle import access as lifecycle_access
 from lifecycle import decisions, transitions
 from lifecycle.forms import DecisionFilter, RequestFilter
 from lifecycle.models import Decision, LifecycleRequest
+from lifecycle.permissions import CanActOnRequest, ReadOnly
 from lifecycle.serializers import (
     ActionSerializer,
     ApproveSerializer,
@@ -35,24 +37,21 @@ from lifecycle.serializers import (
     VoteWriteSerializer,
     checklist_payload,
 )
-from peso_registry.conditional import check_if_match, with_etag
+from peso_registry.conditional import ResourceViewSet, check_if_match, with_etag
 from peso_registry.renderers import CSVRenderer
 
 RENDERERS = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
 
 
-class LifecycleRequestViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class LifecycleRequestViewSet(ResourceViewSet):
     """Onramp/offramp requests. Drafts are visible only to their requester, the product's
-    maintainers and the community's leads (others get 404)."""
+    maintainers and the community's leads (others get 404).
 
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    permission_classes = [IsAuthenticatedOrReadOnly]
+    Writes take the conditional-write path of every resource (``ResourceViewSet``): the
+    row is locked, then permission (403), then ``If-Match`` (412), then the body (400),
+    then the service (409 for a transition the state does not allow)."""
+
+    permission_classes = [ReadOnly | CanActOnRequest]
     serializer_class = LifecycleRequestSerializer
     # For the schema (peso_registry/schema.py): PATCH and the transitions check If-Match
     # (412), and a transition the current state does not allow answers 409.
@@ -76,49 +75,29 @@ class LifecycleRequestViewSet(
             "withdraw": ActionSerializer,
         }.get(self.action, LifecycleRequestSerializer)
 
-    def _read(self, obj: LifecycleRequest) -> dict:
-        return LifecycleRequestSerializer(obj, context=self.get_serializer_context()).data
+    def get_write_serializer(self, *args, **kwargs):
+        kwargs.setdefault("context", self.get_serializer_context())
+        return self.get_serializer_class()(*args, **kwargs)
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return with_etag(request, Response(self._read(self.get_object())))
+    def represent(self, instance: LifecycleRequest) -> dict:
+        return LifecycleRequestSerializer(instance, context=self.get_serializer_context()).data
 
-    @extend_schema(responses=LifecycleRequestSerializer)
-    def create(self, request: Request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        obj = transitions.request_create(by=request.user, **serializer.validated_data)
-        data = self._read(obj)
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+    def perform_post(self, data: dict) -> LifecycleRequest:
+        return transitions.request_create(by=self.request.user, **data)
 
-    @extend_schema(responses=LifecycleRequestSerializer)
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        obj = self.get_object()
-        if not lifecycle_access.can_edit_request(request.user, obj):
-            raise PermissionDenied("You may not edit this request.")
-        check_if_match(request, self._read(obj))
-        serializer = self.get_serializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        transitions.request_update(request=obj, by=request.user, **serializer.validated_data)
-        return with_etag(request, Response(self._read(obj)))
+    def perform_patch(self, instance: LifecycleRequest, data: dict) -> None:
+        transitions.request_update(request=instance, by=self.request.user, **data)
 
     def _act(self, request: Request, name: str) -> Response:
-        obj = self.get_object()
-        if not transitions.may_take(request.user, obj, name):
-            raise PermissionDenied(f"You may not {name.replace('_', ' ')} this request.")
-        check_if_match(request, self._read(obj))
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        kwargs = dict(serializer.validated_data)
-        if name == "approve":
-            # The approve body may add a successor or the acknowledgement, never remove one
-            # recorded on the request.
-            if kwargs.get("successor") is None:
-                kwargs.pop("successor", None)
-            kwargs["acknowledge_dependents"] = (
-                True if kwargs.get("acknowledge_dependents") else None
-            )
-        transitions.perform(name, request=obj, by=request.user, **kwargs)
-        return Response(self._read(obj))
+        with transaction.atomic():
+            self.lock_target()
+            obj = self.get_object()
+            check_if_match(request, self.represent(obj))
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            arguments = transitions.action_arguments(name, **serializer.validated_data)
+            transitions.perform(name, request=obj, by=request.user, **arguments)
+        return self.respond(obj)
 
     @extend_schema(responses=LifecycleRequestSerializer)
     @action(detail=True, methods=["post"])

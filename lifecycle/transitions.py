@@ -376,6 +376,25 @@ SERVICES = {
 }
 
 
+def action_arguments(
+    action: str,
+    *,
+    rationale: str = "",
+    successor: Product | None = None,
+    acknowledge_dependents: bool = False,
+) -> dict:
+    """The service arguments an action's body (page form or API) stands for. Every action
+    takes a rationale; approve may add a successor or the acknowledgement of dependents,
+    never remove one already recorded on the request."""
+    arguments: dict = {"rationale": rationale or ""}
+    if action == "approve":
+        if successor is not None:
+            arguments["successor"] = successor
+        if acknowledge_dependents:
+            arguments["acknowledge_dependents"] = True
+    return arguments
+
+
 def perform(action: str, *, request: LifecycleRequest, by, **kwargs) -> LifecycleRequest:
     """Dispatch an action name (as in the API and page URLs) to its service."""
     return SERVICES[action](request=request, by=by, **kwargs)

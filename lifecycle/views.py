@@ -135,14 +135,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _render_detail(
             request, req, error="Please correct the errors below.", action_form=form, status=400
         )
-    kwargs = {"rationale": form.cleaned_data["rationale"]}
-    if action == "approve":
-        if form.cleaned_data["successor"]:
-            kwargs["successor"] = form.cleaned_data["successor"]
-        if form.cleaned_data["acknowledge_dependents"]:
-            kwargs["acknowledge_dependents"] = True
+    arguments = transitions.action_arguments(action, **form.cleaned_data)
     try:
-        transitions.perform(action, request=req, by=request.user, **kwargs)
+        transitions.perform(action, request=req, by=request.user, **arguments)
     except TransitionNotAllowed as exc:
         return _render_detail(request, req, error=str(exc), action_form=form, status=409)
     messages.success(request, f"Request #{req.pk} is now {req.get_state_display().lower()}.")

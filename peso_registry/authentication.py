@@ -15,10 +15,9 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
         token = ApiToken.objects.select_related("user").filter(digest=hash_token(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("Token has been revoked.")
-        if token.expires_at is not None and token.expires_at <= timezone.now():
-            raise exceptions.AuthenticationFailed("Token has expired.")
+        reason = token.unusable_reason()
+        if reason is not None:
+            raise exceptions.AuthenticationFailed(reason)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         # Record use at most once a minute, so reads stay reads.

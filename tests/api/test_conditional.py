@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from events.models import Event
+from lifecycle import transitions
+from lifecycle.models import LifecycleRequest
 from products.models import Assessment, Product
 from spokes.models import Community, PolicySet
 from tests.conftest import make_assessment
@@ -18,7 +20,14 @@ def assessment(product, policy_set):
 
 
 @pytest.fixture
-def targets(product, community, assessment, lead, hub_admin, maintainer):
+def draft(product, community, maintainer):
+    return transitions.request_create(
+        by=maintainer, kind="onramp", product=product, community=community, rationale="First"
+    )
+
+
+@pytest.fixture
+def targets(product, community, assessment, draft, lead, hub_admin, maintainer):
     """(url, payload, user, read the changed value back) per editable resource."""
     return {
         "product": (
@@ -45,10 +54,16 @@ def targets(product, community, assessment, lead, hub_admin, maintainer):
             maintainer,
             lambda: Assessment.objects.get(pk=assessment.pk).status,
         ),
+        "request": (
+            f"/api/v1/requests/{draft.pk}/",
+            {"rationale": "Second"},
+            maintainer,
+            lambda: LifecycleRequest.objects.get(pk=draft.pk).rationale,
+        ),
     }
 
 
-KINDS = ["product", "community", "policy_set", "assessment"]
+KINDS = ["product", "community", "policy_set", "assessment", "request"]
 
 
 @pytest.mark.django_db
@@ -151,3 +166,45 @@ def test_two_writers_with_the_same_etag_cannot_both_win(product, maintainer, hub
         t.join()
     assert sorted(statuses) == [200, 412]
     assert Event.objects.filter(verb="product_updated").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_request_patches_with_one_etag_let_exactly_one_through(
+    product, community, maintainer
+):
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    req = transitions.request_create(
+        by=maintainer, kind="onramp", product=product, community=community, rationale="First"
+    )
+    url = f"/api/v1/requests/{req.pk}/"
+    reader = APIClient()
+    reader.force_authenticate(maintainer)  # a draft is visible to its product's maintainers
+    etag = reader.get(url)["ETag"]
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def write(n: int) -> None:
+        try:
+            client = APIClient()
+            client.force_authenticate(maintainer)
+            barrier.wait()
+            response = client.patch(
+                url, {"rationale": f"Writer {n}"}, format="json", HTTP_IF_MATCH=etag
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [412] * 19
+    winner = LifecycleRequest.objects.get(pk=req.pk).rationale
+    assert winner.startswith("Writer ")
+    assert Event.objects.filter(request=req, verb="request_updated").count() == 1
