@@ -18,7 +18,7 @@ class VoteInline(admin.TabularInline):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(SimpleHistoryAdmin):
     list_display = ["subject", "community", "outcome", "opened_at", "closed_at"]
     list_filter = ["outcome", "community"]
     search_fields = ["subject", "rationale"]
@@ -26,7 +26,7 @@ class DecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(SimpleHistoryAdmin):
     list_display = ["decision", "voter", "choice", "cast_at"]
     list_filter = ["choice"]
     search_fields = ["voter__username", "decision__subject"]

@@ -103,21 +103,37 @@ def approval_blocker(decision: Decision | None) -> str | None:
     return f"{decision.body} requires a vote before approval: {result.describe()}"
 
 
-def open_decision(*, community: Community, subject: str) -> Decision:
-    """A pending decision for the community's governance body (if it has one)."""
+def open_decision(*, community: Community, subject: str, by=None) -> Decision:
+    """A pending decision for the community's governance body (if it has one); ``by``, who
+    opened it, is the user of its first history row (left out: the request's user)."""
     body = GovernanceBody.objects.filter(community=community).first()
-    return Decision.objects.create(community=community, body=body, subject=subject[:300])
+    decision = Decision(community=community, body=body, subject=subject[:300])
+    if by is not None:
+        decision._history_user = _user(by)
+    decision.save()
+    return decision
 
 
 def close_decision(*, decision: Decision, outcome: str, by, rationale: str = "") -> None:
     """Record the outcome; only a pending decision changes (a closed one is history)."""
-    Decision.objects.filter(pk=decision.pk, outcome=Decision.Outcome.PENDING).update(
+    user = _user(by)
+    rows = Decision.objects.filter(pk=decision.pk, outcome=Decision.Outcome.PENDING).update(
         outcome=outcome,
         rationale=rationale,
         closed_at=timezone.now(),
-        closed_by=by if getattr(by, "is_authenticated", False) else None,
+        closed_by=user,
     )
     decision.refresh_from_db()
+    if rows:
+        # QuerySet.update() skips simple_history's signal; record the change explicitly
+        # (set on the instance: one that opened the decision still carries the opener).
+        decision._history_user = user
+        Decision.history.bulk_history_create([decision], update=True)
+
+
+def _user(by):
+    """``by`` when it is a signed-in user, else None (an anonymous user is no history user)."""
+    return by if getattr(by, "is_authenticated", False) else None
 
 
 def cast_vote(*, decision: Decision, by, choice: str, comment: str = "") -> tuple[Vote, bool]:
@@ -142,11 +158,14 @@ def cast_vote(*, decision: Decision, by, choice: str, comment: str = "") -> tupl
             raise TransitionNotAllowed(
                 f"Cannot vote on a decision that is {locked.outcome}; voting is closed."
             )
-        vote, created = Vote.objects.update_or_create(
-            decision=locked,
-            seat=seat,
-            defaults={"voter": by, "choice": choice, "comment": comment},
-        )
+        # The decision's lock also keeps two votes from one seat from racing to create.
+        vote = Vote.objects.filter(decision=locked, seat=seat).first()
+        created = vote is None
+        if created:
+            vote = Vote(decision=locked, seat=seat)
+        vote.voter, vote.choice, vote.comment = by, choice, comment
+        vote._history_user = by
+        vote.save()
         lifecycle_request = _request_of(locked)
         record(
             Verb.VOTE_CAST,

@@ -174,6 +174,7 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    history = HistoricalRecords()
     objects = DecisionQuerySet.as_manager()
 
     class Meta:
@@ -200,6 +201,8 @@ class Vote(models.Model):
     choice = models.CharField(max_length=8, choices=Choice.choices)
     comment = models.TextField(blank=True)
     cast_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         db_table = "spokes_vote"

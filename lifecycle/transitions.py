@@ -134,7 +134,7 @@ def request_create(
     if community.kind != Community.Kind.SPOKE:
         raise ValidationError({"community": ["Requests go into or out of a spoke."]})
     with transaction.atomic():
-        req = LifecycleRequest.objects.create(
+        req = LifecycleRequest(
             kind=kind,
             product=product,
             community=community,
@@ -147,6 +147,8 @@ def request_create(
             migration_notes=migration_notes,
             acknowledge_dependents=acknowledge_dependents,
         )
+        req._history_user = by
+        req.save()
         record(
             Verb.REQUEST_CREATED,
             actor=by,
@@ -180,6 +182,7 @@ def request_update(*, request: LifecycleRequest, by, **changes) -> LifecycleRequ
         if changed:
             for name, value in changed.items():
                 setattr(locked, name, value)
+            locked._history_user = by
             locked.save()
             record(
                 Verb.REQUEST_UPDATED,
@@ -219,7 +222,7 @@ def request_start_review(*, request: LifecycleRequest, by, rationale: str = "") 
     _authorise(by, request, "start_review")
     with transaction.atomic():
         locked = _lock(request, "start_review")
-        decision = decisions.open_decision(community=locked.community, subject=str(locked))
+        decision = decisions.open_decision(community=locked.community, subject=str(locked), by=by)
         _move(locked, "start_review", by, decision=decision)
         _event(Verb.REVIEW_STARTED, locked, by, rationale, decision=decision.pk)
     _refresh(request, locked)
@@ -251,7 +254,7 @@ def request_approve(
             raise TransitionNotAllowed(
                 f"Cannot approve: the checklist has failing items: {result.failing_summary()}"
             )
-        decision = _decision_for(locked)
+        decision = _decision_for(locked, by)
         blocker = decisions.approval_blocker(decision)
         if blocker:
             raise TransitionNotAllowed(f"Cannot approve yet. {blocker}")
@@ -332,7 +335,7 @@ def request_reject(*, request: LifecycleRequest, by, rationale: str = "") -> Lif
     _authorise(by, request, "reject")
     with transaction.atomic():
         locked = _lock(request, "reject")
-        decision = _decision_for(locked)
+        decision = _decision_for(locked, by)
         _move(locked, "reject", by, decided_at=timezone.now(), decision=decision)
         decisions.close_decision(
             decision=decision, outcome=Decision.Outcome.REJECTED, by=by, rationale=rationale
@@ -450,12 +453,12 @@ def _refresh(request: LifecycleRequest, locked: LifecycleRequest) -> None:
     request._state.fields_cache = {}
 
 
-def _decision_for(locked: LifecycleRequest) -> Decision:
+def _decision_for(locked: LifecycleRequest, by) -> Decision:
     """The request's pending decision, locked; opened now if the review had none."""
     if locked.decision_id:
         # No select_related: PostgreSQL cannot lock the nullable side of an outer join.
         return Decision.objects.select_for_update().get(pk=locked.decision_id)
-    return decisions.open_decision(community=locked.community, subject=str(locked))
+    return decisions.open_decision(community=locked.community, subject=str(locked), by=by)
 
 
 def _decision_rationale(rationale: str, req: LifecycleRequest, plan: dict) -> str:
@@ -491,13 +494,15 @@ def _onramp(req: LifecycleRequest, by) -> None:
         # A savepoint: another request for the same pair approved at the same moment hits
         # the one-active-membership constraint, which becomes a 409, not a 500.
         with transaction.atomic():
-            membership = Membership.objects.create(
+            membership = Membership(
                 product=req.product,
                 community=req.community,
                 state=Membership.State.ACTIVE,
                 joined_at=timezone.localdate(),
                 source=f"onramp request #{req.pk}",
             )
+            membership._history_user = by
+            membership.save()
     except IntegrityError:
         raise TransitionNotAllowed(
             f"Cannot approve: {req.product} is already an active member of {req.community}."
@@ -523,6 +528,7 @@ def _offramp(req: LifecycleRequest, by) -> None:
     membership.end_of_support = req.end_of_support
     membership.migration_notes = req.migration_notes
     membership.successor = req.successor
+    membership._history_user = by
     membership.save()
     _event(
         Verb.OFFRAMPED,

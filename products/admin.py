@@ -14,7 +14,7 @@ from products.models import (
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -45,7 +45,7 @@ class ProductAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Dependency)
-class DependencyAdmin(admin.ModelAdmin):
+class DependencyAdmin(SimpleHistoryAdmin):
     list_display = ["product", "depends_on", "kind", "when", "source"]
     list_filter = ["kind", "source"]
     search_fields = ["product__name", "depends_on__name"]

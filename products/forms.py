@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.db import models, transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from events.log import Verb, record
 from products import services
@@ -126,22 +127,51 @@ class BaseDependencyFormSet(forms.BaseFormSet):
         self.targets = found
 
     def save(self, *, by) -> list[Dependency]:
-        rows = [f.cleaned_data for f in self.forms if f.cleaned_data.get("depends_on", "").strip()]
+        """Make the product's manual dependencies the listed ones, in list order.
+
+        An edge listed again keeps its row, changing only its kind and condition; each edge
+        added, changed or removed leaves a history row by ``by``.
+        """
+        wanted: dict[str, tuple[str, str]] = {}
+        for row in (f.cleaned_data for f in self.forms):
+            slug = row.get("depends_on", "").strip()
+            if slug:
+                kind = row["kind"]
+                wanted[slug] = (kind, row["when"] if kind == Dependency.Kind.OPTIONAL else "")
         with transaction.atomic():
-            manual = self.product.dependencies.filter(source=Dependency.Source.MANUAL)
-            before = set(manual.values_list("depends_on__slug", flat=True))
-            manual.delete()
-            created = Dependency.objects.bulk_create(
-                Dependency(
+            current = {
+                d.depends_on.slug: d
+                for d in self.product.dependencies.filter(
+                    source=Dependency.Source.MANUAL
+                ).select_related("depends_on")
+            }
+            changed = []
+            for slug, (kind, when) in wanted.items():
+                dependency = current.get(slug)
+                if dependency is not None and (dependency.kind, dependency.when) != (kind, when):
+                    dependency.kind, dependency.when = kind, when
+                    changed.append(dependency)
+            added = {
+                slug: Dependency(
                     product=self.product,
-                    depends_on=self.targets[row["depends_on"].strip()],
-                    kind=row["kind"],
-                    when=row["when"] if row["kind"] == Dependency.Kind.OPTIONAL else "",
+                    depends_on=self.targets[slug],
+                    kind=kind,
+                    when=when,
                     source=Dependency.Source.MANUAL,
                 )
-                for row in rows
-            )
-            after = {row["depends_on"].strip() for row in rows}
+                for slug, (kind, when) in wanted.items()
+                if slug not in current
+            }
+            # One by one: a queryset delete would leave no history row.
+            for slug, dependency in current.items():
+                if slug not in wanted:
+                    dependency._history_user = by
+                    dependency.delete()
+            if changed:
+                bulk_update_with_history(changed, Dependency, ["kind", "when"], default_user=by)
+            if added:
+                bulk_create_with_history(list(added.values()), Dependency, default_user=by)
+            before, after = set(current), set(wanted)
             # Same data shape as products.services.set_dependencies.
             record(
                 Verb.DEPENDENCIES_CHANGED,
@@ -149,7 +179,7 @@ class BaseDependencyFormSet(forms.BaseFormSet):
                 product=self.product,
                 data={"added": sorted(after - before), "removed": sorted(before - after)},
             )
-        return created
+        return [current.get(slug) or added[slug] for slug in wanted]
 
 
 DependencyFormSet = forms.formset_factory(

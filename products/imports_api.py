@@ -1,7 +1,8 @@
 """POST /api/v1/imports/: upload a catalog file, a Spack recipe or an xSDK compatibility file.
 
 The same importers as the management commands, the same summary as JSON. Permissions
-(DESIGN §5, kept strict): hub admins import anything; a community lead imports a Spack
+(DESIGN §5, kept strict; the rules are ``products.access.catalog_import_refusal`` and
+``product_import_refusal``): hub admins import anything; a community lead imports a Spack
 recipe or an xSDK compatibility file for a product of a community they lead, and a catalog
 file only when every product it touches (``uses`` included) is a member of a community they
 lead and the file has no ``communities`` / ``policy_sets`` / ``stakeholders`` sections.
@@ -18,13 +19,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from accounts import roles
 from peso_registry.schema import FIELD_ERRORS_SCHEMA
+from products import access as product_access
 from products.importers import catalog, spack, xsdk_compat
 from products.importers.errors import ImportError_
-from products.models import Membership, Product
-from spokes import access as spokes_access
-from spokes.models import Community
+from products.models import Product
 
 KINDS = ("catalog", "spack", "xsdk_compat")
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -60,65 +59,9 @@ def _truthy(value) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
 
 
-def _led_product_slugs(user, slugs: set[str]) -> set[str]:
-    """Which of these products are active members of a community the user leads."""
-    leads = spokes_access.lead_community_ids(user)
-    if not leads or not slugs:
-        return set()
-    return set(
-        Membership.objects.active()
-        .filter(community_id__in=leads, product__slug__in=slugs)
-        .values_list("product__slug", flat=True)
-    )
-
-
-def _check_catalog(user, parsed: catalog.Catalog) -> None:
-    if roles.is_hub_admin(user):
-        return
-    if not spokes_access.lead_community_ids(user):
-        raise PermissionDenied("Only hub admins and community leads may import catalog files.")
-    if parsed.communities or parsed.policy_sets or parsed.stakeholders:
-        raise PermissionDenied(
-            "Only hub admins may import communities, policy sets or stakeholders; remove "
-            "those sections."
-        )
-    led_slugs = set(
-        Community.objects.filter(pk__in=spokes_access.lead_community_ids(user)).values_list(
-            "slug", flat=True
-        )
-    )
-    for m in parsed.memberships:
-        if m["community"] not in led_slugs:
-            raise PermissionDenied(
-                f"The file changes a membership in {m['community']!r}, which you do not lead."
-            )
-    touched = parsed.product_slugs()
-    # A new product may come in with a membership (in the file) of a community they lead.
-    joining = {m["product"] for m in parsed.memberships if m.get("state", "active") == "active"}
-    allowed = _led_product_slugs(user, touched) | joining
-    outside = sorted(touched - allowed)
-    if outside:
-        shown = ", ".join(outside[:10]) + (" ..." if len(outside) > 10 else "")
-        raise PermissionDenied(f"These products are not members of a community you lead: {shown}.")
-
-
-def _check_product(user, slug: str, community: str | None = None) -> None:
-    """Spack / xSDK imports: the product must be in a community the user leads (or, for a
-    new Spack product, be joining one they lead)."""
-    if roles.is_hub_admin(user):
-        return
-    if not spokes_access.lead_community_ids(user):
-        raise PermissionDenied("Only hub admins and community leads may import files.")
-    if community is not None:
-        target = Community.objects.filter(slug=community).first()
-        if target is not None and not spokes_access.is_community_lead(user, target):
-            raise PermissionDenied(f"You do not lead {community!r}.")
-    if _led_product_slugs(user, {slug}):
-        return
-    exists = Product.objects.filter(slug=slug).exists()
-    if not exists and community is not None:
-        return  # a new product joining the community they lead
-    raise PermissionDenied(f"{slug!r} is not a member of a community you lead.")
+def _refuse_unless(refusal: str | None) -> None:
+    if refusal is not None:
+        raise PermissionDenied(refusal)
 
 
 class ImportViewSet(viewsets.ViewSet):
@@ -186,19 +129,19 @@ class ImportViewSet(viewsets.ViewSet):
         kind = data["kind"]
         if kind == "catalog":
             parsed = catalog.load(text, filename)
-            _check_catalog(user, parsed)
+            _refuse_unless(product_access.catalog_import_refusal(user, parsed))
             return catalog.import_catalog(parsed, actor=user, dry_run=dry_run)
         if kind == "spack":
             package = spack.read_package(filename, source=text, name=data.get("product"))
             community = data.get("community")
-            _check_product(user, package.name, community)
+            _refuse_unless(product_access.product_import_refusal(user, package.name, community))
             return spack.import_packages(
                 [package], community=community, actor=user, dry_run=dry_run
             )
         product = data["product"]
         if not Product.objects.filter(slug=product).exists():
             raise ImportError_(f"no product {product!r} in the registry", file=filename)
-        _check_product(user, product)
+        _refuse_unless(product_access.product_import_refusal(user, product))
         return xsdk_compat.import_compat(
             text,
             filename=filename,

@@ -27,6 +27,8 @@ class Area(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200, unique=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -105,6 +107,8 @@ class Dependency(models.Model):
     when = models.TextField(blank=True, help_text="Spack condition of an optional dependency.")
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
     note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product__name", "depends_on__name"]

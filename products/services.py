@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from events.log import Verb, record
 from products import access as product_access
@@ -32,14 +33,32 @@ PRODUCT_FIELDS = (
 )
 
 
-def _areas(names: Iterable[str]) -> list[Area]:
+def _areas(names: Iterable[str], *, by) -> list[Area]:
+    """The areas named, matched without regard to case; a new name becomes a new area
+    (its history row says who filed it first)."""
     areas = []
     for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        slug = slugify(name)[:100]
         area = Area.objects.filter(name__iexact=name).first()
         if area is None:
-            area, _ = Area.objects.get_or_create(slug=slugify(name)[:100], defaults={"name": name})
+            area = Area.objects.filter(slug=slug).first() or _new_area(slug=slug, name=name, by=by)
         areas.append(area)
     return areas
+
+
+def _new_area(*, slug: str, name: str, by) -> Area:
+    area = Area(slug=slug, name=name)
+    area._history_user = by
+    try:
+        with transaction.atomic():
+            area.save()
+    except IntegrityError:
+        # Filed at the same moment by another edit: use that one.
+        existing = Area.objects.filter(slug=slug).first()
+        if existing is None:
+            raise
+        return existing
+    return area
 
 
 @transaction.atomic
@@ -62,7 +81,7 @@ def create_product(
     product._history_user = by
     product.save()
     product.maintainers.add(by)
-    product.areas.set(_areas(areas))
+    product.areas.set(_areas(areas, by=by))
     record(Verb.PRODUCT_REGISTERED, actor=by, product=product, data={"slug": slug})
     if dependencies is not None:
         _replace_manual_dependencies(product=product, by=by, depends_on=list(dependencies))
@@ -87,7 +106,7 @@ def update_product(
         raise TypeError(f"Unknown product fields: {sorted(unknown)}")
     changed = sorted(k for k, v in changes.items() if getattr(product, k) != v)
     if areas is not None:
-        new_areas = _areas(areas)
+        new_areas = _areas(areas, by=by)
         if {a.pk for a in new_areas} != set(product.areas.values_list("pk", flat=True)):
             product.areas.set(new_areas)
             changed.append("areas")
@@ -123,11 +142,19 @@ def _replace_manual_dependencies(*, product: Product, by, depends_on: list[Produ
         d for pk, d in existing.items() if d.source == Dependency.Source.MANUAL and pk not in wanted
     ]
     added = [p for pk, p in wanted.items() if pk not in existing]
-    if removed:
-        Dependency.objects.filter(pk__in=[d.pk for d in removed]).delete()
-    Dependency.objects.bulk_create(
-        [Dependency(product=product, depends_on=p, source=Dependency.Source.MANUAL) for p in added]
-    )
+    # One by one: a queryset delete would leave no history row (a product has few edges).
+    for dependency in removed:
+        dependency._history_user = by
+        dependency.delete()
+    if added:
+        bulk_create_with_history(
+            [
+                Dependency(product=product, depends_on=p, source=Dependency.Source.MANUAL)
+                for p in added
+            ],
+            Dependency,
+            default_user=by,
+        )
     if removed or added:
         record(
             Verb.DEPENDENCIES_CHANGED,

@@ -20,7 +20,7 @@ class CommunityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CommunityRole)
-class CommunityRoleAdmin(admin.ModelAdmin):
+class CommunityRoleAdmin(SimpleHistoryAdmin):
     list_display = ["user", "community", "role", "created_at"]
     list_filter = ["role", "community"]
     search_fields = ["user__username", "community__name"]
@@ -42,7 +42,7 @@ class GovernanceBodyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Seat)
-class SeatAdmin(admin.ModelAdmin):
+class SeatAdmin(SimpleHistoryAdmin):
     list_display = ["user", "body", "represents", "represents_name", "term_start", "term_end"]
     list_filter = ["represents", "body"]
     search_fields = ["user__username", "represents_name"]

@@ -88,6 +88,8 @@ class CommunityRole(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["community", "role", "user"]
         constraints = [
@@ -174,6 +176,7 @@ class Seat(models.Model):
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
 
+    history = HistoricalRecords()
     objects = SeatQuerySet.as_manager()
 
     class Meta:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts import roles
 from events.log import Verb, record
@@ -97,17 +98,18 @@ def _set_governance(*, community: Community, by, data: dict[str, Any]) -> bool:
     if changed:
         body._history_user = by
         body.save()
-    if seats is not None and _set_seats(body=body, seats=seats):
+    if seats is not None and _set_seats(body=body, by=by, seats=seats):
         changed = True
     return changed
 
 
-def _set_seats(*, body: GovernanceBody, seats: list[dict[str, Any]]) -> bool:
+def _set_seats(*, body: GovernanceBody, by, seats: list[dict[str, Any]]) -> bool:
     """Make the body's seats the listed ones, matched by holder.
 
     A holder kept keeps their seat row (and so the votes cast from it); only the seats of
     holders no longer listed are deleted, and not if they have voted: deleting the seat
-    would delete those votes and rewrite the tally of decisions already taken.
+    would delete those votes and rewrite the tally of decisions already taken. Every seat
+    added, changed or removed leaves a history row by ``by``.
     """
     wanted: dict[int, dict[str, Any]] = {}
     for item in seats:
@@ -154,14 +156,19 @@ def _set_seats(*, body: GovernanceBody, seats: list[dict[str, Any]]) -> bool:
                 setattr(seat, key, value)
             updated.append(seat)
     added = [Seat(body=body, user_id=uid, **v) for uid, v in wanted.items() if uid not in current]
-    if removed:
-        Seat.objects.filter(pk__in=[seat.pk for seat in removed]).delete()
+    # One by one: a queryset delete would leave no history row (few seats go at once).
+    for seat in removed:
+        seat._history_user = by
+        seat.delete()
     if updated:
-        Seat.objects.bulk_update(
-            updated, ["represents", "represents_name", "term_start", "term_end"]
+        bulk_update_with_history(
+            updated,
+            Seat,
+            ["represents", "represents_name", "term_start", "term_end"],
+            default_user=by,
         )
     if added:
-        Seat.objects.bulk_create(added)
+        bulk_create_with_history(added, Seat, default_user=by)
     return bool(removed or updated or added)
 
 
@@ -175,7 +182,18 @@ def grant_role(*, user, community: Community, role: str, by=None) -> tuple[Commu
         raise ValidationError(
             {"role": [f"Role must be one of {', '.join(CommunityRole.Role.values)}."]}
         )
-    row, created = CommunityRole.objects.get_or_create(user=user, community=community, role=role)
+    row = CommunityRole.objects.filter(user=user, community=community, role=role).first()
+    created = row is None
+    if created:
+        row = CommunityRole(user=user, community=community, role=role)
+        row._history_user = by
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            # Granted at the same moment by someone else: theirs is the row (and history).
+            row = CommunityRole.objects.get(user=user, community=community, role=role)
+            created = False
     if created:
         record(
             Verb.ROLE_GRANTED,
@@ -210,6 +228,7 @@ def revoke_role(*, role: CommunityRole, by) -> None:
                 {"role": ["This is the community's last lead; name another lead first."]}
             )
     username = role.user.get_username()
+    role._history_user = by
     role.delete()
     record(
         Verb.ROLE_REVOKED,
