@@ -3,8 +3,10 @@ computation (products.compliance.summarize) on a world with several sets."""
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -78,10 +80,28 @@ def test_every_status_occurs_in_the_world(world):
     assert all(_expected(status) for status in Status.ALL)
 
 
+def _compliance_facet_links(body: str) -> dict[str, tuple[str, int]]:
+    """{label: (href, count)} of the links in the catalog's compliance facet."""
+    facet = re.search(r'<ul aria-labelledby="facet-compliance">(.*?)</ul>', body, re.S)
+    assert facet, "no compliance facet"
+    links = re.findall(
+        r'<a href="([^"]*)">\s*<span>([^<]*)</span><span class="count">(\d+)</span></a>',
+        facet.group(1),
+    )
+    return {label: (html.unescape(href), int(count)) for href, label, count in links}
+
+
 def test_the_catalog_facet_counts_match_the_filter(world, client):
-    body = client.get("/products/").content.decode()
+    links = _compliance_facet_links(client.get("/products/").content.decode())
+    # Every status occurs in this world (see above), so each one must be a link.
+    assert set(links) == set(Status.ALL)
     for status in Status.ALL:
         n = len(_expected(status))
-        assert f"compliance={status}" in body or n == 0
-        filtered = client.get(f"/products/?compliance={status}").content.decode()
+        href, count = links[status]
+        assert parse_qs(urlsplit(href).query) == {"compliance": [status]}, href
+        assert count == n, (status, count, n)
+        filtered = client.get(f"/products/{href}").content.decode()
         assert re.search(rf"\b{n} products?\b", filtered), (status, n)
+        # Each status fits on the first page of results in this world.
+        shown = set(re.findall(r'<h3><a href="/products/([^/"]+)/">', filtered))
+        assert shown == _expected(status), status
