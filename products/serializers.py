@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from products.compliance import STATUSES, SUMMARY_FIELDS, PolicyStatus, summaries_for
 from products.models import Assessment, Membership, Product, ProductUse, Stakeholder
+from products.representation import PRODUCT_PUBLIC_FIELDS, area_names, maintainer_usernames
 
 User = get_user_model()
 
@@ -97,18 +98,7 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         list_serializer_class = ProductListSerializer
         fields = (
-            "slug",
-            "name",
-            "summary",
-            "description",
-            "homepage",
-            "repository_url",
-            "documentation_url",
-            "license",
-            "spack_package",
-            "contact_email",
-            "areas",
-            "maintainers",
+            *PRODUCT_PUBLIC_FIELDS,  # as the catalog exports show them (products.representation)
             "memberships",
             "dependencies",
             "dependents",
@@ -128,11 +118,11 @@ class ProductSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_areas(self, obj: Product) -> list[str]:
-        return [a.name for a in obj.areas.all()]
+        return area_names(obj)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_maintainers(self, obj: Product) -> list[str]:
-        return sorted(u.username for u in obj.maintainers.all())
+        return maintainer_usernames(obj)
 
     @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
     def get_dependencies(self, obj: Product) -> list[str]:
