@@ -211,11 +211,23 @@ def test_only_maintainers_leads_and_admins_create(role, status, as_role, newbie,
 
 
 @pytest.mark.parametrize("role", ["lead", "hub_admin"])
-def test_a_lead_or_admin_may_open_a_request(role, as_role, newbie, community):
+def test_a_lead_or_admin_may_open_a_request(role, request, as_role, newbie, community):
+    user = request.getfixturevalue(role)
     response = as_role(role).post(
         list_url(), {"kind": "onramp", "product": "newbie", "community": "alpha"}
     )
-    assert response.status_code == 201
+    assert response.status_code == 201, response.data
+    created = LifecycleRequest.objects.get()
+    assert created.pk == response.data["id"]
+    assert (created.kind, created.product, created.community, created.state) == (
+        "onramp",
+        newbie,
+        community,
+        "draft",
+    )
+    assert created.requested_by == user
+    event = Event.objects.get(request=created)
+    assert (event.verb, event.actor) == ("request_created", user)
 
 
 def test_drafts_are_hidden_from_others(
@@ -286,6 +298,8 @@ def test_patch_sets_the_successor_and_the_acknowledgement(
     assert response.status_code == 200, response.data
     assert response.data["successor"] == "heir"
     assert response.data["acknowledge_dependents"] is True
+    req.refresh_from_db()
+    assert (req.successor.slug, req.acknowledge_dependents) == ("heir", True)
 
 
 @pytest.mark.parametrize(
@@ -301,15 +315,22 @@ def test_patch_is_refused_to_others(role, status, as_role, product, community):
 
 def test_patch_after_the_decision_is_409(product, community, lead, client_for):
     req = make_request(product, community, kind="offramp", state="approved")
+    before = LifecycleRequest.objects.values().get(pk=req.pk)
     response = client_for(lead).patch(detail_url(req), {"migration_notes": "x"})
     assert response.status_code == 409
+    assert LifecycleRequest.objects.values().get(pk=req.pk) == before
+    assert before["migration_notes"] == ""
+    assert not Event.objects.filter(request=req).exists()
 
 
 def test_patch_with_an_unknown_successor_is_400(product, community, lead, client_for):
     req = make_request(product, community, kind="offramp", state="submitted")
+    before = LifecycleRequest.objects.values().get(pk=req.pk)
     response = client_for(lead).patch(detail_url(req), {"successor": "nope"})
     assert response.status_code == 400
     assert "successor" in response.data
+    assert LifecycleRequest.objects.values().get(pk=req.pk) == before
+    assert not Event.objects.filter(request=req).exists()
 
 
 def test_put_is_not_offered(product, community, lead, client_for):
