@@ -18,9 +18,8 @@ from django.http import HttpResponse, QueryDict
 
 from products.compliance import (
     Status,
-    compliance_q,
+    compliance_conditions,
     mandatory_policy_ids,
-    member_compliance_q,
     member_policy_sets,
     member_status_counts,
     statuses_by_set,
@@ -78,7 +77,7 @@ class _Bases:
     def conditions(self, community: Community | None) -> dict[str, Q]:
         key = community.pk if community else None
         if key not in self._conditions:
-            self._conditions[key] = _compliance_conditions(community)
+            self._conditions[key] = compliance_conditions(community)
         return self._conditions[key]
 
     def without(self, facet: str) -> QuerySet[Product]:
@@ -110,58 +109,60 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
     if not filterset.is_valid():
         return []
     bases = _Bases(filterset)
-    out = []
     current = {k: params.get(k, "") for k in FACET_KEYS}
+    return [
+        build(bases, current)
+        for build in (
+            _community_facet,
+            _state_facet,
+            _compliance_facet,
+            _license_facet,
+            _area_facet,
+        )
+    ]
 
-    # Spokes: products with a membership (any state) in each community.
-    qs = bases.without("community")
-    memberships = Membership.objects.filter(product__in=_ids(qs))
+
+def _community_facet(bases: _Bases, current: dict[str, str]) -> Facet:
+    """Products with a membership (any state, or the chosen one) in each community."""
+    memberships = Membership.objects.filter(product__in=_ids(bases.without("community")))
     if bases.data.get("membership_state"):
-        # With a state chosen, a community counts the products in that state there.
         memberships = memberships.filter(display_state_q(bases.data["membership_state"]))
     rows = (
         memberships.values("community__slug", "community__name")
         .annotate(n=Count("product", distinct=True))
         .order_by("community__name")
     )
-    out.append(
-        Facet(
-            "community",
-            FACET_LABELS["community"],
-            [
-                FacetValue(
-                    r["community__slug"],
-                    r["community__name"],
-                    r["n"],
-                    r["community__slug"] == current["community"],
-                )
-                for r in rows
-            ],
+    values = [
+        FacetValue(
+            r["community__slug"],
+            r["community__name"],
+            r["n"],
+            r["community__slug"] == current["community"],
         )
-    )
+        for r in rows
+    ]
+    return Facet("community", FACET_LABELS["community"], values)
 
-    # Membership state (within the chosen community, as the filter reads it).
-    qs = bases.without("membership_state")
+
+def _state_facet(bases: _Bases, current: dict[str, str]) -> Facet:
+    """Membership state, within the chosen community as the filter reads it."""
     community = bases.data.get("community")
     aggregates = {}
     for value, _label in MEMBERSHIP_STATES:
-        rows_q = Membership.objects.filter(display_state_q(value))
+        rows = Membership.objects.filter(display_state_q(value))
         if community is not None:
-            rows_q = rows_q.filter(community=community)
-        aggregates[value] = Count("pk", filter=Q(pk__in=rows_q.values("product_id")))
-    counts = qs.aggregate(**aggregates)
-    out.append(
-        Facet(
-            "membership_state",
-            FACET_LABELS["membership_state"],
-            [
-                FacetValue(v, label.split(" (")[0], counts[v], v == current["membership_state"])
-                for v, label in MEMBERSHIP_STATES
-            ],
-        )
-    )
+            rows = rows.filter(community=community)
+        aggregates[value] = Count("pk", filter=Q(pk__in=rows.values("product_id")))
+    counts = bases.without("membership_state").aggregate(**aggregates)
+    values = [
+        FacetValue(v, label.split(" (")[0], counts[v], v == current["membership_state"])
+        for v, label in MEMBERSHIP_STATES
+    ]
+    return Facet("membership_state", FACET_LABELS["membership_state"], values)
 
-    # Compliance: the same conditions ProductFilter.filter_compliance applies.
+
+def _compliance_facet(bases: _Bases, current: dict[str, str]) -> Facet:
+    """The conditions the compliance filter applies, counted."""
     qs = bases.without("compliance")
     community = bases.data.get("community")
     if community is None:
@@ -171,74 +172,51 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
     else:
         conditions = bases.conditions(community)
         counts = qs.aggregate(**{s: Count("pk", filter=c) for s, c in conditions.items()})
-    out.append(
-        Facet(
-            "compliance",
-            FACET_LABELS["compliance"]
-            + (f" ({community.policy_set.slug})" if community and community.policy_set else ""),
-            [FacetValue(s, s, counts[s], s == current["compliance"]) for s in Status.ALL],
-        )
-    )
+    label = FACET_LABELS["compliance"]
+    if community and community.policy_set:
+        label += f" ({community.policy_set.slug})"
+    values = [FacetValue(s, s, counts[s], s == current["compliance"]) for s in Status.ALL]
+    return Facet("compliance", label, values)
 
-    # License.
-    qs = bases.without("license")
-    rows = (
-        qs.exclude(license="").values("license").annotate(n=Count("pk")).order_by("-n", "license")
-    )
-    out.append(
-        Facet(
-            "license",
-            FACET_LABELS["license"],
-            [
-                FacetValue(
-                    r["license"],
-                    r["license"],
-                    r["n"],
-                    r["license"].lower() == current["license"].lower(),
-                )
-                for r in rows[:30]
-            ],
-        )
-    )
 
-    # Area.
-    qs = bases.without("area")
+def _license_facet(bases: _Bases, current: dict[str, str]) -> Facet:
     rows = (
-        Product.areas.through.objects.filter(product_id__in=_ids(qs))
+        bases.without("license")
+        .exclude(license="")
+        .values("license")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "license")
+    )
+    values = [
+        FacetValue(
+            r["license"], r["license"], r["n"], r["license"].lower() == current["license"].lower()
+        )
+        for r in rows[:30]
+    ]
+    return Facet("license", FACET_LABELS["license"], values)
+
+
+def _area_facet(bases: _Bases, current: dict[str, str]) -> Facet:
+    rows = (
+        Product.areas.through.objects.filter(product_id__in=_ids(bases.without("area")))
         .values("area__slug", "area__name")
         .annotate(n=Count("product_id", distinct=True))
         .order_by("-n", "area__name")
     )
-    out.append(
-        Facet(
-            "area",
-            FACET_LABELS["area"],
-            [
-                FacetValue(
-                    r["area__slug"],
-                    r["area__name"],
-                    r["n"],
-                    current["area"].lower() in (r["area__slug"].lower(), r["area__name"].lower()),
-                )
-                for r in rows[:40]
-            ],
+    chosen = current["area"].lower()
+    values = [
+        FacetValue(
+            r["area__slug"],
+            r["area__name"],
+            r["n"],
+            chosen in (r["area__slug"].lower(), r["area__name"].lower()),
         )
-    )
-    return out
+        for r in rows[:40]
+    ]
+    return Facet("area", FACET_LABELS["area"], values)
 
 
-def _compliance_conditions(community: Community | None) -> dict[str, Q]:
-    """{status: condition on Product} mirroring ProductFilter.filter_compliance."""
-    never = Q(pk__in=[])
-    if community is not None:
-        if community.policy_set_id is None:
-            return {s: never for s in Status.ALL}
-        mandatory = mandatory_policy_ids([community.policy_set])[community.policy_set_id]
-        return {s: compliance_q(s, mandatory) for s in Status.ALL}
-    # Against the sets of the communities each product is an active member of: one
-    # grouped subquery per status, not one per set.
-    sets = member_policy_sets()
-    return {s: member_compliance_q(s, sets) for s in Status.ALL}
+FACET_BUILDERS = (_community_facet, _state_facet, _compliance_facet, _license_facet, _area_facet)
 
 
 def active_filters(params: QueryDict) -> list[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ from django.db.models import Case, CharField, Count, Q, Value, When
 from django.db.models.expressions import RawSQL
 
 from products.models import Assessment, Membership, Product
-from spokes.models import Policy, PolicySet, effective_policies_by_set
+from spokes.models import Community, Policy, PolicySet, effective_policies_by_set
 
 UNKNOWN = "unknown"
 STATUSES = ("full", "partial", "none", "na", UNKNOWN)
@@ -324,6 +324,20 @@ def member_compliance_q(status: str, policy_sets: list[PolicySet] | None = None)
         return Q(pk__in=[])
     sql = f"SELECT st.product_id FROM ({member_status_sql(sets)}) st WHERE st.status = %s"
     return Q(pk__in=RawSQL(sql, [status]))
+
+
+def compliance_conditions(community: Community | None) -> dict[str, Q]:
+    """{status: condition on Product}: compliance against the community's set, or, with no
+    community, against the set of any community each product is an active member of (one
+    grouped subquery per status, not one per set). The catalog filter and its facet counts
+    both read these."""
+    if community is not None:
+        if community.policy_set_id is None:
+            return {s: Q(pk__in=[]) for s in Status.ALL}
+        mandatory = mandatory_policy_ids([community.policy_set])[community.policy_set_id]
+        return {s: compliance_q(s, mandatory) for s in Status.ALL}
+    sets = member_policy_sets()
+    return {s: member_compliance_q(s, sets) for s in Status.ALL}
 
 
 def member_status_counts(product_ids_sql: str, params: list, policy_sets: list[PolicySet]):

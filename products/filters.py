@@ -16,7 +16,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from products.compliance import Status, compliance_q, mandatory_policy_ids, member_compliance_q
+from products.compliance import Status, compliance_conditions
 from products.models import Area, Assessment, Membership, Product, display_state_q
 from products.search import search_products
 from spokes.models import Community
@@ -132,14 +132,8 @@ class ProductFilter(django_filters.FilterSet):
     def filter_compliance(self, queryset, name, value: str):
         if not value:
             return queryset
-        community = self.form.cleaned_data.get("community")
-        if community is not None:
-            if community.policy_set_id is None:
-                return queryset.none()
-            mandatory = mandatory_policy_ids([community.policy_set])
-            return queryset.filter(compliance_q(value, mandatory[community.policy_set_id]))
-        # Against the set of any community the product is an active member of.
-        return queryset.filter(member_compliance_q(value))
+        conditions = compliance_conditions(self.form.cleaned_data.get("community"))
+        return queryset.filter(conditions[value])
 
 
 class AssessmentFilter(django_filters.FilterSet):
