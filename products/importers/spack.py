@@ -199,47 +199,73 @@ class _Reader:
                 self.package.maintainers.append(handle)
 
     def directive(self, call: ast.Call, when: str) -> None:
-        name = getattr(call.func, "id", None)
-        first = _string(call.args[0]) if call.args else None
-        if name == "maintainers":
-            values = [_string(a) for a in call.args]
-            self._add_maintainers([v for v in values if v is not None])
-        elif name == "license":
-            if first is not None and not self.package.license:
-                self.package.license = first
-        elif name == "version":
-            if first is not None and first not in self.package.versions:
-                self.package.versions.append(first)
-        elif name == "variant":
-            if first is not None and first not in self.package.variants:
-                self.package.variants.append(first)
-        elif name == "provides":
-            for arg in call.args:
-                spec = _string(arg)
-                match = _SPEC_NAME.match(spec or "")
-                if match and match.group(1) not in self.package.provides:
-                    self.package.provides.append(match.group(1))
-        elif name == "depends_on":
-            if first is None:
-                self.warn(call, "depends_on() with a computed spec; not read")
-                return
-            match = _SPEC_NAME.match(first)
-            if not match:
-                self.warn(call, f"depends_on({first!r}): no package name")
-                return
-            own_when = _string(_keyword(call, "when"))
-            if _keyword(call, "when") is not None and own_when is None:
-                self.warn(call, "depends_on() with a computed when=; treated as conditional")
-                own_when = "<computed>"
-            types = _strings(_keyword(call, "type")) or []
-            self.package.dependencies.append(
-                SpackDependency(
-                    name=match.group(1).lower(),
-                    when=_join_when(when, own_when or ""),
-                    types=tuple(types),
-                    line=call.lineno,
-                )
+        handler = self.DIRECTIVES.get(getattr(call.func, "id", None))
+        if handler is not None:
+            handler(self, call, when)
+
+    def maintainers_directive(self, call: ast.Call, when: str) -> None:
+        values = [_string(a) for a in call.args]
+        self._add_maintainers([v for v in values if v is not None])
+
+    def license_directive(self, call: ast.Call, when: str) -> None:
+        first = _first_string(call)
+        if first is not None and not self.package.license:
+            self.package.license = first
+
+    def version_directive(self, call: ast.Call, when: str) -> None:
+        _append_new(self.package.versions, _first_string(call))
+
+    def variant_directive(self, call: ast.Call, when: str) -> None:
+        _append_new(self.package.variants, _first_string(call))
+
+    def provides_directive(self, call: ast.Call, when: str) -> None:
+        for arg in call.args:
+            match = _SPEC_NAME.match(_string(arg) or "")
+            if match:
+                _append_new(self.package.provides, match.group(1))
+
+    def depends_on_directive(self, call: ast.Call, when: str) -> None:
+        first = _first_string(call)
+        if first is None:
+            self.warn(call, "depends_on() with a computed spec; not read")
+            return
+        match = _SPEC_NAME.match(first)
+        if not match:
+            self.warn(call, f"depends_on({first!r}): no package name")
+            return
+        own_when = _string(_keyword(call, "when"))
+        if _keyword(call, "when") is not None and own_when is None:
+            self.warn(call, "depends_on() with a computed when=; treated as conditional")
+            own_when = "<computed>"
+        types = _strings(_keyword(call, "type")) or []
+        self.package.dependencies.append(
+            SpackDependency(
+                name=match.group(1).lower(),
+                when=_join_when(when, own_when or ""),
+                types=tuple(types),
+                line=call.lineno,
             )
+        )
+
+    # The directives read, by name; any other call in the class body is ignored.
+    DIRECTIVES = {
+        "maintainers": maintainers_directive,
+        "license": license_directive,
+        "version": version_directive,
+        "variant": variant_directive,
+        "provides": provides_directive,
+        "depends_on": depends_on_directive,
+    }
+
+
+def _first_string(call: ast.Call) -> str | None:
+    """The call's first argument when it is a literal string."""
+    return _string(call.args[0]) if call.args else None
+
+
+def _append_new(items: list[str], value: str | None) -> None:
+    if value is not None and value not in items:
+        items.append(value)
 
 
 def read_package(path: str | Path, *, source: str | None = None, name: str | None = None):
@@ -333,31 +359,16 @@ def import_packages(
     summary = Summary(kind="spack", dry_run=dry_run)
     summary.ensure("products", "dependencies")
     with transaction.atomic():
-        target = None
-        if community is not None:
-            target = Community.objects.filter(slug=community).first()
-            if target is None:
-                raise ImportError_(f"no community {community!r}", file=packages[0].path)
-            summary.ensure("memberships")
+        target = _target_community(community, packages, summary)
         index = _spack_index()
         virtuals = set(VIRTUALS)
         for package in packages:
             virtuals.update(package.provides)
-
-        products: dict[str, Product] = {}
-        progress.start("packages", len(packages))
-        for package in packages:
-            products[package.name] = _upsert_product(package, index, summary, actor)
-            index[package.name] = products[package.name]
-            summary.warnings.extend(package.warnings)
-            progress.advance()
-        progress.finish()
-
+        products = _upsert_products(packages, index, summary, actor, progress)
         for package in packages:
             _sync_dependencies(package, products[package.name], index, virtuals, summary)
             if target is not None:
                 _ensure_membership(products[package.name], target, summary, actor)
-
         if dry_run:
             transaction.set_rollback(True)
         else:
@@ -375,18 +386,59 @@ def import_packages(
     return summary
 
 
-def _upsert_product(package, index, summary: Summary, actor) -> Product:
+def _target_community(
+    community: str | None, packages: list[SpackPackage], summary: Summary
+) -> Community | None:
+    """The community the products join (None: they join none)."""
+    if community is None:
+        return None
+    target = Community.objects.filter(slug=community).first()
+    if target is None:
+        raise ImportError_(f"no community {community!r}", file=packages[0].path)
+    summary.ensure("memberships")
+    return target
+
+
+def _upsert_products(
+    packages: list[SpackPackage], index: dict[str, Product], summary: Summary, actor, progress
+) -> dict[str, Product]:
+    """A product per recipe, by package name; each joins ``index`` as it is written."""
+    products: dict[str, Product] = {}
+    progress.start("packages", len(packages))
+    for package in packages:
+        products[package.name] = _upsert_product(package, index, summary, actor)
+        index[package.name] = products[package.name]
+        summary.warnings.extend(package.warnings)
+        progress.advance()
+    progress.finish()
+    return products
+
+
+def _upsert_product(package: SpackPackage, index, summary: Summary, actor) -> Product:
     product = index.get(package.name)
-    facts_update = {
-        "spack_versions": package.versions,
-        "spack_maintainers": package.maintainers,
-        "spack_variants": package.variants,
-    }
-    if package.url:
-        facts_update["spack_url"] = package.url
-    if package.license:
-        facts_update["spack_license"] = package.license
-    values = {
+    values = _recipe_values(package)
+    facts = _recipe_facts(package)
+    if product is None:
+        product = Product(slug=package.name, facts=facts)
+        for attr, value in values.items():
+            setattr(product, attr, value)
+        product._history_user = actor
+        product.save()
+        summary.count("products", "created", product.slug)
+        return product
+    product = Product.objects.get(pk=product.pk)
+    filled = _fill_gaps(product, values, summary)
+    facts_changed = _merge_facts(product, facts)
+    if filled or facts_changed:
+        product._history_user = actor
+        product.save()
+    summary.count("products", "updated" if filled or facts_changed else "unchanged", product.slug)
+    return product
+
+
+def _recipe_values(package: SpackPackage) -> dict[str, str]:
+    """The product fields a recipe gives."""
+    return {
         "name": package.class_name,
         "spack_package": package.name,
         "description": package.description,
@@ -395,101 +447,88 @@ def _upsert_product(package, index, summary: Summary, actor) -> Product:
         "repository_url": package.repository_url,
         "license": package.license,
     }
-    if product is None:
-        product = Product(slug=package.name, facts=facts_update)
-        for attr, value in values.items():
-            setattr(product, attr, value)
-        product._history_user = actor
-        product.save()
-        summary.count("products", "created", product.slug)
-        return product
-    product = Product.objects.get(pk=product.pk)
-    changed = []
-    # The recipe fills gaps; it never overwrites what the registry already says.
+
+
+def _recipe_facts(package: SpackPackage) -> dict:
+    """The facts a recipe gives (kept in ``Product.facts``)."""
+    facts: dict = {
+        "spack_versions": package.versions,
+        "spack_maintainers": package.maintainers,
+        "spack_variants": package.variants,
+    }
+    if package.url:
+        facts["spack_url"] = package.url
+    if package.license:
+        facts["spack_license"] = package.license
+    return facts
+
+
+def _fill_gaps(product: Product, values: dict[str, str], summary: Summary) -> list[str]:
+    """Set the recipe's values the product lacks; return the fields set.
+
+    The recipe fills gaps; it never overwrites what the registry already says (and says so
+    when they disagree on the homepage, repository or license).
+    """
+    filled = []
     for attr, value in values.items():
         if attr == "name" or not value:
             continue
         current = getattr(product, attr)
         if not current:
             setattr(product, attr, value)
-            changed.append(attr)
+            filled.append(attr)
         elif current != value and attr in ("homepage", "repository_url", "license"):
             summary.warnings.append(
                 f"{product.slug}: kept the registry's {attr} {current!r} "
                 f"(the recipe says {value!r})"
             )
+    return filled
+
+
+def _merge_facts(product: Product, recipe_facts: dict) -> bool:
+    """Write the recipe's facts over the product's own; return whether any changed."""
     facts = dict(product.facts or {})
-    for key, value in facts_update.items():
+    changed = False
+    for key, value in recipe_facts.items():
         if facts.get(key) != value:
             facts[key] = value
-            if "facts" not in changed:
-                changed.append("facts")
+            changed = True
     product.facts = facts
-    if changed:
-        product._history_user = actor
-        product.save()
-    summary.count("products", "updated" if changed else "unchanged", product.slug)
-    return product
+    return changed
+
+
+@dataclass
+class _WantedDependency:
+    """What a recipe's depends_on() calls on one product add up to."""
+
+    target: Product
+    whens: list[str] = field(default_factory=list)
+    unconditional: bool = False
+    types: set[str] = field(default_factory=set)
+
+    def add(self, dep: SpackDependency) -> None:
+        if not dep.when:
+            self.unconditional = True
+        elif dep.when not in self.whens:
+            self.whens.append(dep.when)
+        self.types.update(dep.types)
+
+    def values(self) -> tuple[str, str, str]:
+        """The registry dependency's kind, when and note."""
+        if self.unconditional:
+            kind, when = Dependency.Kind.REQUIRED, ""
+        else:
+            kind, when = Dependency.Kind.OPTIONAL, " or ".join(self.whens)
+        note = f"type: {', '.join(sorted(self.types))}" if self.types else ""
+        return kind, when, note
 
 
 def _sync_dependencies(package, product, index, virtuals, summary: Summary) -> None:
-    wanted: dict[int, dict] = {}
-    reported: set[str] = set()
-    for dep in package.dependencies:
-        if dep.name in virtuals:
-            continue
-        target = index.get(dep.name)
-        if target is None:
-            if dep.name in reported:
-                continue
-            reported.add(dep.name)
-            summary.unplaced.append(
-                {
-                    "file": package.path,
-                    "line": dep.line,
-                    "reason": f"{package.name} depends on {dep.name!r}, "
-                    "which is not in the registry",
-                }
-            )
-            continue
-        if target.pk == product.pk:
-            continue
-        entry = wanted.setdefault(
-            target.pk, {"target": target, "whens": [], "unconditional": False, "types": set()}
-        )
-        if dep.when:
-            if dep.when not in entry["whens"]:
-                entry["whens"].append(dep.when)
-        else:
-            entry["unconditional"] = True
-        entry["types"].update(dep.types)
-
+    """Make the product's Spack dependencies those of its recipe (others stay as they are)."""
+    wanted = _wanted_dependencies(package, product, index, virtuals, summary)
     existing = {d.depends_on_id: d for d in Dependency.objects.filter(product=product)}
     for target_id, entry in wanted.items():
-        kind = Dependency.Kind.REQUIRED if entry["unconditional"] else Dependency.Kind.OPTIONAL
-        when = "" if entry["unconditional"] else " or ".join(entry["whens"])
-        note = f"type: {', '.join(sorted(entry['types']))}" if entry["types"] else ""
-        label = f"{product.slug} → {entry['target'].slug}"
-        dep = existing.get(target_id)
-        if dep is None:
-            Dependency.objects.create(
-                product=product,
-                depends_on_id=target_id,
-                kind=kind,
-                when=when,
-                note=note,
-                source=Dependency.Source.SPACK,
-            )
-            summary.count("dependencies", "created", label)
-        elif dep.source != Dependency.Source.SPACK:
-            # Entered by hand or imported: the registry's word stands.
-            summary.count("dependencies", "unchanged", label)
-        elif (dep.kind, dep.when, dep.note) != (kind, when, note):
-            dep.kind, dep.when, dep.note = kind, when, note
-            dep.save(update_fields=["kind", "when", "note"])
-            summary.count("dependencies", "updated", label)
-        else:
-            summary.count("dependencies", "unchanged", label)
+        _write_dependency(product, target_id, entry, existing.get(target_id), summary)
     stale = [
         d for t, d in existing.items() if t not in wanted and d.source == Dependency.Source.SPACK
     ]
@@ -499,6 +538,63 @@ def _sync_dependencies(package, product, index, virtuals, summary: Summary) -> N
             "(no longer in the recipe)"
         )
         dep.delete()
+
+
+def _wanted_dependencies(
+    package, product, index, virtuals, summary: Summary
+) -> dict[int, _WantedDependency]:
+    """The recipe's dependencies by registry product; each unknown name reported once."""
+    wanted: dict[int, _WantedDependency] = {}
+    reported: set[str] = set()
+    for dep in package.dependencies:
+        if dep.name in virtuals:
+            continue
+        target = index.get(dep.name)
+        if target is None:
+            if dep.name not in reported:
+                reported.add(dep.name)
+                summary.unplaced.append(
+                    {
+                        "file": package.path,
+                        "line": dep.line,
+                        "reason": f"{package.name} depends on {dep.name!r}, "
+                        "which is not in the registry",
+                    }
+                )
+            continue
+        if target.pk != product.pk:
+            wanted.setdefault(target.pk, _WantedDependency(target)).add(dep)
+    return wanted
+
+
+def _write_dependency(
+    product: Product,
+    target_id: int,
+    entry: _WantedDependency,
+    dep: Dependency | None,
+    summary: Summary,
+) -> None:
+    kind, when, note = entry.values()
+    label = f"{product.slug} → {entry.target.slug}"
+    if dep is None:
+        Dependency.objects.create(
+            product=product,
+            depends_on_id=target_id,
+            kind=kind,
+            when=when,
+            note=note,
+            source=Dependency.Source.SPACK,
+        )
+        summary.count("dependencies", "created", label)
+    elif dep.source != Dependency.Source.SPACK:
+        # Entered by hand or imported: the registry's word stands.
+        summary.count("dependencies", "unchanged", label)
+    elif (dep.kind, dep.when, dep.note) != (kind, when, note):
+        dep.kind, dep.when, dep.note = kind, when, note
+        dep.save(update_fields=["kind", "when", "note"])
+        summary.count("dependencies", "updated", label)
+    else:
+        summary.count("dependencies", "unchanged", label)
 
 
 def _ensure_membership(product, community, summary: Summary, actor) -> None:

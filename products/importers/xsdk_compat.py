@@ -18,10 +18,12 @@ and reported; nothing is invented.
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +32,7 @@ from events import log as events
 from products.importers.errors import ImportError_
 from products.importers.summary import Summary
 from products.models import Assessment, Product
-from spokes.models import PolicySet
+from spokes.models import Policy, PolicySet
 
 _CODE = re.compile(r"^\s*([MR])\s*(\d+)\s*[.:)]?\s*(.*)$", re.S)
 _SEPARATOR = re.compile(r"^:?-{2,}:?$")
@@ -186,65 +188,75 @@ class Placement:
 def place_rows(rows: list[Row], numbering: str, summary: Summary) -> dict[str, Placement]:
     """Map rows to 1.0.0 codes; report (in ``summary``) every row that cannot be placed."""
     placed: dict[str, Placement] = {}
-    old = numbering != "1.0.0"
-
-    def unplaced(row: Row, reason: str) -> None:
-        summary.unplaced.append({"line": row.line, "code": row.code, "reason": reason})
-
     for row in rows:
         if row.status == "":
             summary.skipped.append(
                 {"line": row.line, "code": row.code, "reason": f"{row.code} has no status"}
             )
-            continue
-        if row.status is None:
-            unplaced(row, f"{row.code}: unreadable status {row.status_text!r}")
-            continue
-        target = row.code
-        if old:
-            if row.code == "M10":
-                unplaced(
-                    row,
-                    f"M10 of {numbering} (an xSDK-team-accessible repository) has no 1.0.0 "
-                    "equivalent",
-                )
-                continue
-            if row.code == "R1":
-                target = "M10"
-            elif row.code == "R8":
-                target = "M17"
-            elif row.code == "M16" and _is_old_m16(row):
-                if numbering == "0.6.x":
-                    unplaced(
-                        row,
-                        "old M16 (installing with xSDK tooling) next to the debug-build M16: "
-                        "ignored",
-                    )
-                    continue
-                target = "M1"
-            elif row.code == "M1" and numbering == "0.5.x":
-                target = "M1"
-        if target in placed:
-            merging = (
-                numbering == "0.5.x"
-                and target == "M1"
-                and len(placed["M1"].rows) == 1
-                and {placed["M1"].rows[0].code, row.code} == {"M1", "M16"}
-            )
-            if merging:
-                placed["M1"].rows.append(row)
-                continue
-            unplaced(
-                row, f"a second row for {target} (first at line {placed[target].rows[0].line})"
-            )
-            continue
-        placed[target] = Placement(code=target, rows=[row])
+        elif row.status is None:
+            _unplaced(summary, row, f"{row.code}: unreadable status {row.status_text!r}")
+        else:
+            target = _target_code(row, numbering, summary)
+            if target is not None:
+                _place(placed, target, row, numbering, summary)
     if numbering == "0.5.x" and "M1" in placed and len(placed["M1"].rows) == 1:
         summary.warnings.append(
             "0.5.x file: 1.0.0's M1 combines the old M1 and M16, but only "
             f"{placed['M1'].rows[0].code} is present; its status was used alone"
         )
     return placed
+
+
+def _unplaced(summary: Summary, row: Row, reason: str) -> None:
+    summary.unplaced.append({"line": row.line, "code": row.code, "reason": reason})
+
+
+def _target_code(row: Row, numbering: str, summary: Summary) -> str | None:
+    """The 1.0.0 code a row of this numbering stands for; None (reported) when none."""
+    if numbering == "1.0.0":
+        return row.code
+    if row.code == "M10":
+        _unplaced(
+            summary,
+            row,
+            f"M10 of {numbering} (an xSDK-team-accessible repository) has no 1.0.0 equivalent",
+        )
+        return None
+    if row.code == "R1":
+        return "M10"
+    if row.code == "R8":
+        return "M17"
+    if row.code == "M16" and _is_old_m16(row):
+        if numbering == "0.6.x":
+            _unplaced(
+                summary,
+                row,
+                "old M16 (installing with xSDK tooling) next to the debug-build M16: ignored",
+            )
+            return None
+        return "M1"  # 0.5.x: merged with the old M1 (see _place)
+    return row.code
+
+
+def _place(
+    placed: dict[str, Placement], target: str, row: Row, numbering: str, summary: Summary
+) -> None:
+    """Place the row at ``target``: a second row for a code is reported, except 0.5.x's
+    old M1 and M16, which together make 1.0.0's M1."""
+    if target not in placed:
+        placed[target] = Placement(code=target, rows=[row])
+        return
+    first = placed[target].rows
+    merging = (
+        numbering == "0.5.x"
+        and target == "M1"
+        and len(first) == 1
+        and {first[0].code, row.code} == {"M1", "M16"}
+    )
+    if merging:
+        first.append(row)
+    else:
+        _unplaced(summary, row, f"a second row for {target} (first at line {first[0].line})")
 
 
 def combined_status(rows: list[Row]) -> str:
@@ -298,52 +310,20 @@ def import_compat(
     ps = PolicySet.objects.filter(slug=policy_set).first()
     if ps is None:
         raise ImportError_(f"no policy set {policy_set!r} in the registry", file=filename)
-    policies = {p.code: p for p in ps.own_policies()}
-    source_name = evidence_url or Path(filename).name
+    writer = _AssessmentWriter(
+        product=target,
+        policy_set=ps,
+        policies={p.code: p for p in ps.own_policies()},
+        numbering=numbering,
+        evidence_url=evidence_url,
+        source_name=evidence_url or Path(filename).name,
+        actor=actor,
+        now=timezone.now(),
+        summary=summary,
+    )
     summary.ensure("assessments")
-    now = timezone.now()
     with transaction.atomic():
-        existing = {
-            a.policy_id: a
-            for a in Assessment.objects.filter(product=target, policy__in=policies.values())
-        }
-        for code in sorted(placed, key=lambda c: (c[0], int(c[1:]))):
-            placement = placed[code]
-            policy = policies.get(code)
-            if policy is None:
-                for row in placement.rows:
-                    summary.unplaced.append(
-                        {
-                            "line": row.line,
-                            "code": row.code,
-                            "reason": f"{policy_set} {ps.version} has no policy {code}",
-                        }
-                    )
-                continue
-            status = combined_status(placement.rows)
-            values = {
-                "status": status,
-                "justification": _justification(placement, numbering, status, source_name),
-                "evidence_url": evidence_url,
-                "source": Assessment.Source.IMPORTED,
-            }
-            label = f"{target.slug} {code}"
-            assessment = existing.get(policy.pk)
-            if assessment is None:
-                assessment = Assessment(product=target, policy=policy, **values)
-                action = "created"
-            elif any(getattr(assessment, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(assessment, k, v)
-                action = "updated"
-            else:
-                summary.count("assessments", "unchanged", label)
-                continue
-            assessment.assessed_by = actor
-            assessment.assessed_at = now
-            assessment._history_user = actor
-            assessment.save()
-            summary.count("assessments", action, label)
+        writer.write(placed)
         summary.unplaced.sort(key=lambda u: u["line"])
         if dry_run:
             transaction.set_rollback(True)
@@ -360,6 +340,66 @@ def import_compat(
                 },
             )
     return summary
+
+
+@dataclass
+class _AssessmentWriter:
+    """Writes the placed rows of one file as the product's assessments of the set's own
+    policies (source ``imported``, assessed by the importing user, now)."""
+
+    product: Product
+    policy_set: PolicySet
+    policies: dict[str, Policy]  # the set's own policies, by code
+    numbering: str
+    evidence_url: str
+    source_name: str  # how a justification names the file
+    actor: Any
+    now: datetime.datetime
+    summary: Summary
+
+    def write(self, placed: dict[str, Placement]) -> None:
+        existing = {
+            a.policy_id: a
+            for a in Assessment.objects.filter(
+                product=self.product, policy__in=self.policies.values()
+            )
+        }
+        for code in sorted(placed, key=lambda c: (c[0], int(c[1:]))):
+            policy = self.policies.get(code)
+            if policy is None:
+                self._report_missing(placed[code])
+            else:
+                self._upsert(placed[code], policy, existing.get(policy.pk))
+
+    def _report_missing(self, placement: Placement) -> None:
+        reason = f"{self.policy_set.slug} {self.policy_set.version} has no policy {placement.code}"
+        for row in placement.rows:
+            self.summary.unplaced.append({"line": row.line, "code": row.code, "reason": reason})
+
+    def _upsert(self, placement: Placement, policy: Policy, assessment: Assessment | None) -> None:
+        status = combined_status(placement.rows)
+        values = {
+            "status": status,
+            "justification": _justification(placement, self.numbering, status, self.source_name),
+            "evidence_url": self.evidence_url,
+            "source": Assessment.Source.IMPORTED,
+        }
+        label = f"{self.product.slug} {placement.code}"
+        if assessment is None:
+            assessment = Assessment(product=self.product, policy=policy, **values)
+            action = "created"
+        elif any(getattr(assessment, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(assessment, k, v)
+            action = "updated"
+        else:
+            self.summary.count("assessments", "unchanged", label)
+            return
+        assessment.assessed_by = self.actor
+        assessment.assessed_at = self.now
+        assessment._history_user = self.actor
+        assessment.save()
+        self.summary.count("assessments", action, label)
 
 
 def import_compat_path(path: str, **kwargs) -> Summary:
