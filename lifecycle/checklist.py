@@ -114,94 +114,89 @@ def _has_active_membership(product: Product, community) -> bool:
 
 def _onramp(request: LifecycleRequest) -> Checklist:
     product, community = request.product, request.community
-    items: list[Item] = []
+    items = [
+        _metadata_item(product),
+        _repository_item(product),
+        _spack_item(product),
+        _policies_item(product, community.policy_set),
+        _not_member_item(product, community),
+    ]
+    if community.requires_interoperability:
+        items.append(_interoperability_item(product, community))
+    return Checklist(kind=request.kind, items=items)
 
+
+def _metadata_item(product: Product) -> Item:
     missing = [label for attr, label in REQUIRED_METADATA if not getattr(product, attr).strip()]
-    items.append(
-        Item(
-            "metadata",
-            "Required metadata present (summary, repository, license, contact)",
-            not missing,
-            f"Missing: {', '.join(missing)}." if missing else "",
-        )
+    return Item(
+        "metadata",
+        "Required metadata present (summary, repository, license, contact)",
+        not missing,
+        f"Missing: {', '.join(missing)}." if missing else "",
     )
 
+
+def _repository_item(product: Product) -> Item:
     url = product.repository_url
     public = bool(url) and is_public_repository(url)
-    items.append(
-        Item(
-            "public_repository",
-            "Public repository URL",
-            public,
-            "" if public else (f"Not a public web URL: {url}" if url else "No repository URL."),
-        )
+    detail = "" if public else (f"Not a public web URL: {url}" if url else "No repository URL.")
+    return Item("public_repository", "Public repository URL", public, detail)
+
+
+def _spack_item(product: Product) -> Item:
+    named = bool(product.spack_package.strip())
+    return Item(
+        "spack_package", "Spack package named", named, "" if named else "No Spack package name."
     )
 
-    items.append(
-        Item(
-            "spack_package",
-            "Spack package named",
-            bool(product.spack_package.strip()),
-            "" if product.spack_package.strip() else "No Spack package name.",
-        )
-    )
 
-    policy_set = community.policy_set
+def _policies_item(product: Product, policy_set) -> Item:
     if policy_set is None:
-        items.append(
-            Item("policies", "Mandatory policies met", True, "The community has no policy set.")
-        )
-    else:
-        summary = compliance.summarize(product, policy_set)
-        failing = [
-            f"{i.policy.code} ({i.status})"
-            for i in summary.items
-            if i.policy.is_mandatory and not i.satisfied
-        ]
-        items.append(
-            Item(
-                "policies",
-                f"Mandatory policies of {policy_set} assessed full, or n/a with a justification",
-                not failing,
-                f"Not satisfied: {', '.join(failing)}." if failing else "",
-            )
-        )
-
-    already = _has_active_membership(product, community)
-    items.append(
-        Item(
-            "not_member",
-            "Not already an active member",
-            not already,
-            f"{product} is already an active member of {community}." if already else "",
-        )
+        return Item("policies", "Mandatory policies met", True, "The community has no policy set.")
+    summary = compliance.summarize(product, policy_set)
+    failing = [
+        f"{i.policy.code} ({i.status})"
+        for i in summary.items
+        if i.policy.is_mandatory and not i.satisfied
+    ]
+    return Item(
+        "policies",
+        f"Mandatory policies of {policy_set} assessed full, or n/a with a justification",
+        not failing,
+        f"Not satisfied: {', '.join(failing)}." if failing else "",
     )
 
-    if community.requires_interoperability:
-        members = Membership.objects.active().filter(community=community).exclude(product=product)
-        member_ids = members.values("product_id")
-        if not members.exists():
-            ok, detail = True, "The community has no active member yet."
-        else:
-            needs = Dependency.objects.filter(product=product, depends_on__in=member_ids)
-            needed_by = Dependency.objects.filter(depends_on=product, product__in=member_ids)
-            # Two plain queries rather than a UNION: SQLite refuses ordered compound selects.
-            partners = sorted(
-                {
-                    *needs.values_list("depends_on__slug", flat=True),
-                    *needed_by.values_list("product__slug", flat=True),
-                }
-            )
-            ok = bool(partners)
-            detail = (
-                f"Interoperates with: {', '.join(partners)}."
-                if ok
-                else "No recorded dependency with an active member."
-            )
-        items.append(
-            Item("interoperability", "Interoperates with at least one active member", ok, detail)
-        )
-    return Checklist(kind=request.kind, items=items)
+
+def _not_member_item(product: Product, community) -> Item:
+    already = _has_active_membership(product, community)
+    return Item(
+        "not_member",
+        "Not already an active member",
+        not already,
+        f"{product} is already an active member of {community}." if already else "",
+    )
+
+
+def _interoperability_item(product: Product, community) -> Item:
+    """A recorded dependency, in either direction, with an active member (vacuously true
+    while the community has none)."""
+    members = Membership.objects.active().filter(community=community).exclude(product=product)
+    label = "Interoperates with at least one active member"
+    if not members.exists():
+        return Item("interoperability", label, True, "The community has no active member yet.")
+    member_ids = members.values("product_id")
+    needs = Dependency.objects.filter(product=product, depends_on__in=member_ids)
+    needed_by = Dependency.objects.filter(depends_on=product, product__in=member_ids)
+    # Two plain queries rather than a UNION: SQLite refuses ordered compound selects.
+    partners = sorted(
+        {
+            *needs.values_list("depends_on__slug", flat=True),
+            *needed_by.values_list("product__slug", flat=True),
+        }
+    )
+    if partners:
+        return Item("interoperability", label, True, f"Interoperates with: {', '.join(partners)}.")
+    return Item("interoperability", label, False, "No recorded dependency with an active member.")
 
 
 def dependents_of(product: Product) -> list[Product]:
@@ -230,36 +225,48 @@ def _offramp(
     request: LifecycleRequest, *, successor: Product | None, acknowledge: bool
 ) -> Checklist:
     product, community = request.product, request.community
-    items: list[Item] = []
+    dependents, uses = dependents_of(product), uses_of(product)
+    items = [
+        _membership_item(product, community),
+        _plan_item(request),
+        _impact_item(dependents, uses, successor=successor, acknowledge=acknowledge),
+    ]
+    return Checklist(kind=request.kind, items=items, dependents=dependents, uses=uses)
 
+
+def _membership_item(product: Product, community) -> Item:
     member = _has_active_membership(product, community)
-    items.append(
-        Item(
-            "active_membership",
-            "An active membership to close",
-            member,
-            "" if member else f"{product} is not an active member of {community}.",
-        )
+    return Item(
+        "active_membership",
+        "An active membership to close",
+        member,
+        "" if member else f"{product} is not an active member of {community}.",
     )
 
-    has_support = bool(request.support_organization.strip() or request.end_of_support)
-    has_notes = bool(request.migration_notes.strip())
+
+def _plan_item(request: LifecycleRequest) -> Item:
     missing = []
-    if not has_support:
+    if not (request.support_organization.strip() or request.end_of_support):
         missing.append("a designated support organisation or an end-of-support date")
-    if not has_notes:
+    if not request.migration_notes.strip():
         missing.append("migration notes")
-    items.append(
-        Item(
-            "sustainability_plan",
-            "Sustainability plan (support organisation or end of support, and migration notes)",
-            not missing,
-            f"Missing: {' and '.join(missing)}." if missing else "",
-        )
+    return Item(
+        "sustainability_plan",
+        "Sustainability plan (support organisation or end of support, and migration notes)",
+        not missing,
+        f"Missing: {' and '.join(missing)}." if missing else "",
     )
 
-    dependents = dependents_of(product)
-    uses = uses_of(product)
+
+def _impact_item(
+    dependents: list[Product],
+    uses: list[ProductUse],
+    *,
+    successor: Product | None,
+    acknowledge: bool,
+) -> Item:
+    """Active dependents and recorded users: none, or a successor, or an acknowledgement."""
+    label = "Dependent products and recorded users have a successor or are acknowledged"
     impact = []
     if dependents:
         impact.append(f"depended on by {', '.join(p.slug for p in dependents)}")
@@ -268,28 +275,14 @@ def _offramp(
             f"{u.stakeholder.name} ({u.stakeholder.get_kind_display()})" for u in uses
         )
         impact.append(f"used by {users}")
+    if not impact:
+        detail = "No active product depends on it and no stakeholder is recorded using it."
+        return Item("dependents", label, True, detail)
     summary = "; ".join(impact)
     summary = summary[:1].upper() + summary[1:]
-    if not impact:
-        ok, detail = (
-            True,
-            "No active product depends on it and no stakeholder is recorded using it.",
-        )
-    elif successor is not None:
-        ok, detail = True, f"{summary}; successor: {successor.slug}."
-    elif acknowledge:
-        ok, detail = True, f"{summary}; acknowledged."
-    else:
-        ok, detail = (
-            False,
-            f"{summary}: name a successor or acknowledge the dependents.",
-        )
-    items.append(
-        Item(
-            "dependents",
-            "Dependent products and recorded users have a successor or are acknowledged",
-            ok,
-            detail,
-        )
-    )
-    return Checklist(kind=request.kind, items=items, dependents=dependents, uses=uses)
+    if successor is not None:
+        return Item("dependents", label, True, f"{summary}; successor: {successor.slug}.")
+    if acknowledge:
+        return Item("dependents", label, True, f"{summary}; acknowledged.")
+    detail = f"{summary}: name a successor or acknowledge the dependents."
+    return Item("dependents", label, False, detail)
