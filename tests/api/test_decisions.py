@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from events.models import Event
 from lifecycle import decisions
-from lifecycle.models import LifecycleRequest, Vote
+from lifecycle.models import Decision, LifecycleRequest, Vote
 from tests.conftest import make_body, make_product, make_user
 
 
@@ -109,22 +109,32 @@ def test_only_seat_holders_vote(role, status, request, decision, client_for):
 
 def test_a_non_seat_holder_with_a_bad_body_still_gets_403(decision, stranger, client_for):
     assert client_for(stranger).post(votes_url(decision), {"choice": "?"}).status_code == 403
+    assert not Vote.objects.exists()
 
 
 def test_a_bad_choice_is_400(decision, seats, client_for):
     response = client_for(seats[0]).post(votes_url(decision), {"choice": "maybe"})
     assert response.status_code == 400
     assert "choice" in response.data
+    assert not Vote.objects.exists()
+    assert not Event.objects.filter(verb="vote_cast").exists()
 
 
 def test_no_votes_after_the_decision(decision, seats, lead, client_for):
     decisions.close_decision(decision=decision, outcome="rejected", by=lead)
+    before = Decision.objects.values().get(pk=decision.pk)
     response = client_for(seats[0]).post(votes_url(decision), {"choice": "yes"})
     assert response.status_code == 409
+    assert not Vote.objects.exists()
+    assert not Event.objects.filter(verb="vote_cast").exists()
+    assert Decision.objects.values().get(pk=decision.pk) == before
+    assert before["outcome"] == "rejected"
 
 
 def test_decisions_are_read_only(decision, lead, client_for):
     client = client_for(lead)
+    before = list(Decision.objects.values())
     assert client.post(reverse("api-decision-list"), {}).status_code == 405
     url = reverse("api-decision-detail", args=[decision.pk])
     assert client.patch(url, {"outcome": "approved"}).status_code == 405
+    assert list(Decision.objects.values()) == before
