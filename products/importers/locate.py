@@ -81,45 +81,50 @@ def _convert(loader: _Loader, node, memo: dict):
     known = memo.get(id(node))
     if known is not None:
         return known
-    line, column = _yaml_mark(node)
-    if isinstance(node, yaml.MappingNode):
-        if node.tag != _MAP:
-            raise ImportError_(
-                f"unsupported YAML tag {node.tag}", file=loader.filename, line=line, column=column
-            )
-        loader.flatten_mapping(node)
-        result = LocDict()
-        result.mark = (line, column)
-        memo[id(node)] = result
-        for key_node, value_node in node.value:
-            key = _convert(loader, key_node, memo)
-            key_mark = _yaml_mark(key_node)
-            try:
-                hash(key)
-            except TypeError:
-                raise ImportError_(
-                    "a mapping key must be a plain value",
-                    file=loader.filename,
-                    line=key_mark[0],
-                    column=key_mark[1],
-                ) from None
-            if key in result:
-                raise ImportError_(
-                    f"duplicate key {key!r}",
-                    file=loader.filename,
-                    line=key_mark[0],
-                    column=key_mark[1],
-                )
-            result[key] = _convert(loader, value_node, memo)
-            result.key_marks[key] = key_mark
-            result.value_marks[key] = _yaml_mark(value_node)
-        return result
-    if node.tag != _SEQ:
+    expected = _MAP if isinstance(node, yaml.MappingNode) else _SEQ
+    if node.tag != expected:
+        line, column = _yaml_mark(node)
         raise ImportError_(
             f"unsupported YAML tag {node.tag}", file=loader.filename, line=line, column=column
         )
+    if expected == _MAP:
+        return _convert_mapping(loader, node, memo)
+    return _convert_sequence(loader, node, memo)
+
+
+def _convert_mapping(loader: _Loader, node: yaml.MappingNode, memo: dict) -> LocDict:
+    loader.flatten_mapping(node)
+    result = LocDict()
+    result.mark = _yaml_mark(node)
+    memo[id(node)] = result
+    for key_node, value_node in node.value:
+        key = _convert(loader, key_node, memo)
+        key_mark = _yaml_mark(key_node)
+        try:
+            hash(key)
+        except TypeError:
+            raise ImportError_(
+                "a mapping key must be a plain value",
+                file=loader.filename,
+                line=key_mark[0],
+                column=key_mark[1],
+            ) from None
+        if key in result:
+            raise ImportError_(
+                f"duplicate key {key!r}",
+                file=loader.filename,
+                line=key_mark[0],
+                column=key_mark[1],
+            )
+        result[key] = _convert(loader, value_node, memo)
+        result.key_marks[key] = key_mark
+        result.value_marks[key] = _yaml_mark(value_node)
+    return result
+
+
+def _convert_sequence(loader: _Loader, node: yaml.SequenceNode, memo: dict) -> LocList:
     result = LocList()
-    result.mark = (line, column)
+    result.mark = _yaml_mark(node)
     memo[id(node)] = result
     for child in node.value:
         result.append(_convert(loader, child, memo))

@@ -297,24 +297,14 @@ def import_compat(
 ) -> Summary:
     """Read the file and upsert one assessment per placed policy (source ``imported``)."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
-    rows, unreadable = parse_rows(text, filename)
-    numbering, evidence = detect_numbering(rows)
     summary = Summary(kind="xsdk_compat", dry_run=dry_run)
-    summary.numbering, summary.numbering_evidence = numbering, evidence
-    summary.unplaced.extend({**u, "code": None} for u in unreadable)
-    placed = place_rows(rows, numbering, summary)
-
-    target = Product.objects.filter(slug=product).first()
-    if target is None:
-        raise ImportError_(f"no product {product!r} in the registry", file=filename)
-    ps = PolicySet.objects.filter(slug=policy_set).first()
-    if ps is None:
-        raise ImportError_(f"no policy set {policy_set!r} in the registry", file=filename)
+    placed = _read_placements(text, filename, summary)
+    target, ps = _registry_rows(product, policy_set, filename)
     writer = _AssessmentWriter(
         product=target,
         policy_set=ps,
         policies={p.code: p for p in ps.own_policies()},
-        numbering=numbering,
+        numbering=summary.numbering,
         evidence_url=evidence_url,
         source_name=evidence_url or Path(filename).name,
         actor=actor,
@@ -335,11 +325,30 @@ def import_compat(
                 data={
                     "kind": "xsdk_compat",
                     "file": filename,
-                    "numbering": numbering,
+                    "numbering": summary.numbering,
                     "changes": summary.changes,
                 },
             )
     return summary
+
+
+def _registry_rows(product: str, policy_set: str, filename: str) -> tuple[Product, PolicySet]:
+    target = Product.objects.filter(slug=product).first()
+    if target is None:
+        raise ImportError_(f"no product {product!r} in the registry", file=filename)
+    ps = PolicySet.objects.filter(slug=policy_set).first()
+    if ps is None:
+        raise ImportError_(f"no policy set {policy_set!r} in the registry", file=filename)
+    return target, ps
+
+
+def _read_placements(text: str, filename: str, summary: Summary) -> dict[str, Placement]:
+    """The file's rows placed at 1.0.0 codes; its numbering, and each row that could not
+    be read or placed, go to ``summary``."""
+    rows, unreadable = parse_rows(text, filename)
+    summary.numbering, summary.numbering_evidence = detect_numbering(rows)
+    summary.unplaced.extend({**u, "code": None} for u in unreadable)
+    return place_rows(rows, summary.numbering, summary)
 
 
 @dataclass
