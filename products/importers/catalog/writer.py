@@ -148,6 +148,9 @@ class _MembershipMatcher:
 
 
 class _Importer:
+    """One import of one checked file: the rows it refers to (by slug), then each section
+    written in turn, each object's action kept once for the summary."""
+
     def __init__(self, catalog: Catalog, *, actor, progress: Progress, summary: Summary):
         self.catalog = catalog
         self.actor = actor if getattr(actor, "is_authenticated", False) else None
