@@ -2,6 +2,8 @@ from django.urls import path
 
 from accounts import views
 
+app_name = "accounts"
+
 urlpatterns = [
     path("accounts/login/", views.login_view, name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),

@@ -51,4 +51,4 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     revoke_token(token=token, by=request.user)
     messages.success(request, f"Token {token.prefix}… revoked.")
-    return redirect("account")
+    return redirect("accounts:account")

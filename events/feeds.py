@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from events.models import Event
@@ -42,10 +43,10 @@ class EventsFeed(Feed):
         return scope
 
     def link(self, scope: Scope) -> str:
-        return "/events/" + (f"?{scope.query}" if scope.query else "")
+        return reverse("events:list") + (f"?{scope.query}" if scope.query else "")
 
     def feed_url(self, scope: Scope) -> str:
-        return "/feeds/events.atom" + (f"?{scope.query}" if scope.query else "")
+        return reverse("events:feed") + (f"?{scope.query}" if scope.query else "")
 
     def title(self, scope: Scope) -> str:
         names = [str(v) for v in scope.filters.values()]
@@ -77,12 +78,12 @@ class EventsFeed(Feed):
 
     def item_link(self, item: Event) -> str:
         if item.request_id:
-            return f"/requests/{item.request_id}/"
+            return reverse("lifecycle:request-detail", kwargs={"pk": item.request_id})
         if item.product:
             return item.product.get_absolute_url()
         if item.community:
             return item.community.get_absolute_url()
-        return f"/events/#event-{item.pk}"
+        return f"{reverse('events:list')}#event-{item.pk}"
 
     def item_guid(self, item: Event) -> str:
         return f"urn:peso-registry:event:{item.pk}"

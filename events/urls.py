@@ -3,7 +3,9 @@ from django.urls import path
 from events import views
 from events.feeds import EventsFeed
 
+app_name = "events"
+
 urlpatterns = [
-    path("events/", views.event_list, name="event-list"),
-    path("feeds/events.atom", EventsFeed(), name="events-feed"),
+    path("events/", views.event_list, name="list"),
+    path("feeds/events.atom", EventsFeed(), name="feed"),
 ]

@@ -131,7 +131,7 @@ class LifecycleRequest(models.Model):
         return f"{self.get_kind_display()} of {self.product} {direction} {self.community}"
 
     def get_absolute_url(self) -> str:
-        return reverse("request-detail", kwargs={"pk": self.pk})
+        return reverse("lifecycle:request-detail", kwargs={"pk": self.pk})
 
 
 class DecisionQuerySet(models.QuerySet):

@@ -11,6 +11,8 @@ from lifecycle.views import (
     review_queue,
 )
 
+app_name = "lifecycle"
+
 urlpatterns = [
     path("requests/", request_list, name="request-list"),
     path("requests/new/", request_new, name="request-new"),

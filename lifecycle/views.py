@@ -227,5 +227,5 @@ def decision_vote(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Vote recorded." if created else "Vote changed.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = reverse("decision-detail", kwargs={"pk": decision.pk})
+        target = reverse("lifecycle:decision-detail", kwargs={"pk": decision.pk})
     return redirect(target)

@@ -88,7 +88,7 @@ class Product(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("product-detail", kwargs={"slug": self.slug})
+        return reverse("products:detail", kwargs={"slug": self.slug})
 
 
 class Dependency(models.Model):

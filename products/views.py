@@ -91,7 +91,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     badge_version = etag_for(render_badge(badge_summary)).strip('"')[:12]
     user = request.user
     can_edit = product_access.can_edit_product(user, product)
-    badge_url = request.build_absolute_uri(reverse("product-badge", kwargs={"slug": slug}))
+    badge_url = request.build_absolute_uri(reverse("products:badge", kwargs={"slug": slug}))
     return render(
         request,
         "products/product_detail.html",

@@ -72,7 +72,7 @@ class Community(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("community-detail", kwargs={"slug": self.slug})
+        return reverse("spokes:community-detail", kwargs={"slug": self.slug})
 
 
 class CommunityRole(models.Model):
@@ -231,7 +231,7 @@ class PolicySet(models.Model):
         return f"{self.name} {self.version}"
 
     def get_absolute_url(self) -> str:
-        return reverse("policyset-detail", kwargs={"slug": self.slug})
+        return reverse("spokes:policyset-detail", kwargs={"slug": self.slug})
 
     def own_policies(self) -> models.QuerySet[Policy]:
         """The set's policies of the version in force."""

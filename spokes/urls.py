@@ -2,6 +2,8 @@ from django.urls import path
 
 from spokes import views
 
+app_name = "spokes"
+
 urlpatterns = [
     # Before the detail route: "new" would otherwise be read as a slug.
     path("communities/new/", views.community_new, name="community-new"),

@@ -184,7 +184,7 @@ def community_edit(request: HttpRequest, slug: str) -> HttpResponse:
             preview = form.cleaned_data["charter"]
         elif _saved(form, partial(form.save, by=request.user)):
             messages.success(request, "Community saved. The charter is shown below as published.")
-            return redirect("community-edit", slug=community.slug)
+            return redirect("spokes:community-edit", slug=community.slug)
     context = {"form": form, "community": community, "preview": preview, "tab": "edit"}
     return render(request, "spokes/community_form.html", context)
 
@@ -201,7 +201,7 @@ def community_roles(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, "Role removed." if removing else "Role granted.")
         if not spokes_access.can_manage_community(request.user, community):
             return redirect(community)  # a lead who removed their own role
-        return redirect("community-roles", slug=community.slug)
+        return redirect("spokes:community-roles", slug=community.slug)
     roles = community.roles.select_related("user").order_by("role", "user__username")
     context = {"community": community, "roles": roles, "grant": grant, "revoke": revoke}
     return render(request, "spokes/community_roles.html", {**context, "tab": "roles"})
@@ -222,7 +222,7 @@ def community_governance(request: HttpRequest, slug: str) -> HttpResponse:
         )
         if _saved(form, write):
             messages.success(request, "Governance body and seats saved.")
-            return redirect("community-governance", slug=community.slug)
+            return redirect("spokes:community-governance", slug=community.slug)
     context = {"community": community, "body": body, "form": form, "formset": formset}
     return render(request, "spokes/community_governance.html", {**context, "tab": "governance"})
 

@@ -505,7 +505,7 @@ def test_full_offramp_journey_with_an_active_dependent(
     row = next(m for m in api.data["memberships"] if m["community"] == "alpha")
     assert row["state"] == "sunsetting"  # offramped, end of support still ahead
     assert str(row["left_at"]) == datetime.date.today().isoformat()
-    page = api_client.get(reverse("product-detail", args=["widget"]))
+    page = api_client.get(reverse("products:detail", args=["widget"]))
     assert page.status_code == 200
     assert "Alpha SDK" in page.content.decode()
 

@@ -51,7 +51,9 @@ def browser():
 
 
 def login_redirect(response) -> bool:
-    return response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    return response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:login")
+    )
 
 
 # --- list -------------------------------------------------------------------------------
@@ -60,21 +62,21 @@ def login_redirect(response) -> bool:
 def test_the_list_is_public_and_hides_drafts(newbie, community, browser, maintainer):
     draft = make_request(newbie, community, by=maintainer)
     public = make_request(newbie, community, state="submitted")
-    html = browser().get(reverse("request-list")).content.decode()
+    html = browser().get(reverse("lifecycle:request-list")).content.decode()
     assert f"/requests/{public.pk}/" in html
     assert f"/requests/{draft.pk}/" not in html
-    html = browser(maintainer).get(reverse("request-list")).content.decode()
+    html = browser(maintainer).get(reverse("lifecycle:request-list")).content.decode()
     assert f"/requests/{draft.pk}/" in html
 
 
 def test_the_list_filters(newbie, product, community, browser):
     a = make_request(newbie, community, state="submitted")
     b = make_request(product, community, kind="offramp", state="in_review")
-    html = browser().get(reverse("request-list"), {"kind": "offramp"}).content.decode()
+    html = browser().get(reverse("lifecycle:request-list"), {"kind": "offramp"}).content.decode()
     assert f"/requests/{b.pk}/" in html and f"/requests/{a.pk}/" not in html
-    html = browser().get(reverse("request-list"), {"state": "submitted"}).content.decode()
+    html = browser().get(reverse("lifecycle:request-list"), {"state": "submitted"}).content.decode()
     assert f"/requests/{a.pk}/" in html and f"/requests/{b.pk}/" not in html
-    response = browser().get(reverse("request-list"), {"community": "alpha"})
+    response = browser().get(reverse("lifecycle:request-list"), {"community": "alpha"})
     assert response.status_code == 200
     assert '<label for="id_kind">' in response.content.decode()
 
@@ -91,7 +93,7 @@ def test_list_query_count_does_not_grow(newbie, community, browser, maintainer):
     def count(n):
         _rows(n, newbie, community, maintainer)
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("request-list")).status_code == 200
+            assert client.get(reverse("lifecycle:request-list")).status_code == 200
         return len(ctx)
 
     assert count(3) == count(15)
@@ -101,11 +103,11 @@ def test_list_query_count_does_not_grow(newbie, community, browser, maintainer):
 
 
 def test_new_requires_login(browser):
-    assert login_redirect(browser().get(reverse("request-new")))
+    assert login_redirect(browser().get(reverse("lifecycle:request-new")))
 
 
 def test_new_is_prefilled_from_the_query(newbie, community, browser, maintainer):
-    url = reverse("request-new") + "?product=newbie&community=alpha&kind=offramp"
+    url = reverse("lifecycle:request-new") + "?product=newbie&community=alpha&kind=offramp"
     html = browser(maintainer).get(url).content.decode()
     assert 'value="newbie"' in html
     assert '<option value="alpha" selected>' in html
@@ -115,7 +117,8 @@ def test_new_is_prefilled_from_the_query(newbie, community, browser, maintainer)
 
 def test_creating_a_request_redirects_to_it(newbie, community, browser, maintainer):
     response = browser(maintainer).post(
-        reverse("request-new"), {"kind": "onramp", "product": "newbie", "community": "alpha"}
+        reverse("lifecycle:request-new"),
+        {"kind": "onramp", "product": "newbie", "community": "alpha"},
     )
     req = LifecycleRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == req.get_absolute_url()
@@ -124,7 +127,8 @@ def test_creating_a_request_redirects_to_it(newbie, community, browser, maintain
 
 def test_the_form_reshows_with_errors_marked(newbie, community, browser, maintainer):
     response = browser(maintainer).post(
-        reverse("request-new"), {"kind": "onramp", "product": "nope", "community": "alpha"}
+        reverse("lifecycle:request-new"),
+        {"kind": "onramp", "product": "nope", "community": "alpha"},
     )
     assert response.status_code == 400
     html = response.content.decode()
@@ -136,7 +140,8 @@ def test_the_form_reshows_with_errors_marked(newbie, community, browser, maintai
 
 def test_a_stranger_cannot_create_for_someone_elses_product(newbie, community, browser, stranger):
     response = browser(stranger).post(
-        reverse("request-new"), {"kind": "onramp", "product": "newbie", "community": "alpha"}
+        reverse("lifecycle:request-new"),
+        {"kind": "onramp", "product": "newbie", "community": "alpha"},
     )
     assert response.status_code == 403
     assert "You may not open a request" in response.content.decode()
@@ -194,7 +199,7 @@ def test_only_the_actions_the_viewer_may_take_are_shown(
 
 def test_an_action_moves_the_request_and_redirects(newbie, community, browser, maintainer):
     req = make_request(newbie, community, by=maintainer)
-    url = reverse("request-action", args=[req.pk, "submit"])
+    url = reverse("lifecycle:request-action", args=[req.pk, "submit"])
     response = browser(maintainer).post(url, {"rationale": "Ready"})
     assert response.status_code == 302
     req.refresh_from_db()
@@ -203,7 +208,7 @@ def test_an_action_moves_the_request_and_redirects(newbie, community, browser, m
 
 def test_a_refused_transition_shows_the_message(newbie, community, browser, lead):
     req = make_request(newbie, community, state="submitted")
-    response = browser(lead).post(reverse("request-action", args=[req.pk, "approve"]))
+    response = browser(lead).post(reverse("lifecycle:request-action", args=[req.pk, "approve"]))
     assert response.status_code == 409
     assert "Cannot approve a request in state &#x27;submitted&#x27;." in response.content.decode()
 
@@ -211,14 +216,14 @@ def test_a_refused_transition_shows_the_message(newbie, community, browser, lead
 def test_a_refused_approval_lists_the_failing_items(community, browser, lead, maintainer):
     bare = make_product("bare", maintainers=[maintainer])
     req = make_request(bare, community, state="in_review")
-    response = browser(lead).post(reverse("request-action", args=[req.pk, "approve"]))
+    response = browser(lead).post(reverse("lifecycle:request-action", args=[req.pk, "approve"]))
     assert response.status_code == 409
     assert "P1 (unknown)" in response.content.decode()
 
 
 def test_actions_are_refused_to_others(newbie, community, browser, stranger, maintainer):
     req = make_request(newbie, community, state="in_review")
-    url = reverse("request-action", args=[req.pk, "approve"])
+    url = reverse("lifecycle:request-action", args=[req.pk, "approve"])
     assert login_redirect(browser().post(url))
     assert browser(stranger).post(url).status_code == 403
     assert browser(maintainer).post(url).status_code == 403
@@ -231,7 +236,7 @@ def test_the_csrf_token_is_required(newbie, community, lead):
     client = Client(enforce_csrf_checks=True)
     client.force_login(lead)
     req = make_request(newbie, community, state="submitted")
-    response = client.post(reverse("request-action", args=[req.pk, "start_review"]))
+    response = client.post(reverse("lifecycle:request-action", args=[req.pk, "start_review"]))
     assert response.status_code == 403
     req.refresh_from_db()
     assert req.state == "submitted"
@@ -251,7 +256,7 @@ def test_offramp_page_shows_the_impact_and_approves_with_acknowledgement(
     )
     html = browser().get(req.get_absolute_url()).content.decode()
     assert "Impact" in html and "/products/gadget/" in html
-    url = reverse("request-action", args=[req.pk, "approve"])
+    url = reverse("lifecycle:request-action", args=[req.pk, "approve"])
     assert browser(lead).post(url).status_code == 409
     response = browser(lead).post(url, {"acknowledge_dependents": "on"})
     assert response.status_code == 302
@@ -260,7 +265,7 @@ def test_offramp_page_shows_the_impact_and_approves_with_acknowledgement(
 
 def test_the_edit_page(product, community, browser, maintainer, stranger):
     req = make_request(product, community, kind="offramp", state="submitted")
-    url = reverse("request-edit", args=[req.pk])
+    url = reverse("lifecycle:request-edit", args=[req.pk])
     assert login_redirect(browser().get(url))
     assert browser(stranger).get(url).status_code == 403
     assert browser(maintainer).get(url).status_code == 200
@@ -296,7 +301,7 @@ def test_the_vote_form_is_shown_to_seat_holders_only(reviewed, browser, lead):
 
 def test_voting_from_the_request_page(reviewed, browser, stranger):
     req, seats = reviewed
-    url = reverse("decision-vote", args=[req.decision_id])
+    url = reverse("lifecycle:decision-vote", args=[req.decision_id])
     response = browser(seats[0]).post(url, {"choice": "yes", "next": req.get_absolute_url()})
     assert response.status_code == 302 and response["Location"] == req.get_absolute_url()
     assert Vote.objects.get().choice == "yes"
@@ -308,26 +313,26 @@ def test_voting_from_the_request_page(reviewed, browser, stranger):
 
 def test_an_external_next_is_ignored(reviewed, browser):
     req, seats = reviewed
-    url = reverse("decision-vote", args=[req.decision_id])
+    url = reverse("lifecycle:decision-vote", args=[req.decision_id])
     response = browser(seats[0]).post(url, {"choice": "no", "next": "https://evil.example/"})
-    assert response["Location"] == reverse("decision-detail", args=[req.decision_id])
+    assert response["Location"] == reverse("lifecycle:decision-detail", args=[req.decision_id])
 
 
 def test_the_decision_page(reviewed, browser):
     req, seats = reviewed
     decisions.cast_vote(decision=req.decision, by=seats[1], choice="no", comment="Wait")
-    response = browser().get(reverse("decision-detail", args=[req.decision_id]))
+    response = browser().get(reverse("lifecycle:decision-detail", args=[req.decision_id]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Wait" in html and f"/requests/{req.pk}/" in html
-    assert browser().get(reverse("decision-detail", args=[999999])).status_code == 404
+    assert browser().get(reverse("lifecycle:decision-detail", args=[999999])).status_code == 404
 
 
 # --- review queue -----------------------------------------------------------------------
 
 
 def test_the_review_queue_requires_login(browser):
-    assert login_redirect(browser().get(reverse("review-queue")))
+    assert login_redirect(browser().get(reverse("lifecycle:review-queue")))
 
 
 def test_the_queue_lists_the_leads_open_requests_oldest_first(
@@ -341,7 +346,7 @@ def test_the_queue_lists_the_leads_open_requests_oldest_first(
     LifecycleRequest.objects.filter(pk=first.pk).update(
         submitted_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
     )
-    html = browser(lead).get(reverse("review-queue")).content.decode()
+    html = browser(lead).get(reverse("lifecycle:review-queue")).content.decode()
     shown = [
         pk
         for pk in LifecycleRequest.objects.values_list("pk", flat=True)
@@ -349,9 +354,9 @@ def test_the_queue_lists_the_leads_open_requests_oldest_first(
     ]
     assert sorted(shown) == sorted([first.pk, second.pk])
     assert html.index(f"/requests/{first.pk}/") < html.index(f"/requests/{second.pk}/")
-    html = browser(hub_admin).get(reverse("review-queue")).content.decode()
+    html = browser(hub_admin).get(reverse("lifecycle:review-queue")).content.decode()
     assert f"/requests/{elsewhere.pk}/" in html
-    response = browser(stranger).get(reverse("review-queue"))
+    response = browser(stranger).get(reverse("lifecycle:review-queue"))
     assert response.status_code == 200
     assert "Nothing awaits review." in response.content.decode()
 
@@ -362,7 +367,7 @@ def test_queue_query_count_does_not_grow(newbie, community, browser, lead):
     def count(n):
         _rows(n, newbie, community, None)
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("review-queue")).status_code == 200
+            assert client.get(reverse("lifecycle:review-queue")).status_code == 200
         return len(ctx)
 
     assert count(3) == count(15)

@@ -36,9 +36,9 @@ def _user(request, name):
 
 def _url(name: str) -> str:
     if name == "community-new":
-        return reverse(name)
+        return reverse(f"spokes:{name}")
     slug = "base" if name == "policyset-edit" else "alpha"
-    return reverse(name, kwargs={"slug": slug})
+    return reverse(f"spokes:{name}", kwargs={"slug": slug})
 
 
 MANAGE_PAGES = ["community-edit", "community-roles", "community-governance", "policyset-edit"]
@@ -94,7 +94,7 @@ def test_a_lead_of_a_community_that_does_not_own_the_set_cannot_edit_it(
 @pytest.mark.parametrize(("persona", "status"), [("lead", 403), ("hub_admin", 200)])
 def test_only_hub_admins_edit_a_set_the_hub_owns(request, client_as, world, persona, status):
     PolicySet.objects.create(slug="e4s", name="E4S", version="1")  # no owner: the hub's
-    url = reverse("policyset-edit", kwargs={"slug": "e4s"})
+    url = reverse("spokes:policyset-edit", kwargs={"slug": "e4s"})
     assert client_as(_user(request, persona)).get(url).status_code == status
 
 
@@ -147,7 +147,7 @@ def test_a_refused_write_changes_nothing(request, client_as, world, persona, pag
 def test_a_lead_cannot_remove_a_role_in_another_community(client_as, world, lead, other_lead):
     role = CommunityRole.objects.get(user=other_lead)
     response = client_as(lead).post(
-        reverse("community-roles", kwargs={"slug": "beta"}), {"revoke-role": role.pk}
+        reverse("spokes:community-roles", kwargs={"slug": "beta"}), {"revoke-role": role.pk}
     )
     assert response.status_code == 403
     # Nor through their own community's page, with the other community's role id.
@@ -647,7 +647,7 @@ def test_a_policy_adapts_one_of_the_base_set(client_as, world, hub_admin):
     xsdk = PolicySet.objects.create(
         slug="xsdk", name="xSDK", version="1.0.0", base=world.policy_set
     )
-    url = reverse("policyset-edit", kwargs={"slug": "xsdk"})
+    url = reverse("spokes:policyset-edit", kwargs={"slug": "xsdk"})
     html = client_as(hub_admin).get(url).content.decode()
     assert '<option value="P2">P2 — Has tests</option>' in html
     response = client_as(hub_admin).post(

@@ -134,7 +134,7 @@ def test_an_offramp_of_a_product_used_by_a_facility_is_refused_then_accepted_wit
     rationale = Decision.objects.get(pk=req.decision_id).rationale
     assert "Used by: olcf." in rationale and "acknowledged" in rationale
     # The approved request's page still names the stakeholder in its impact list.
-    html = client_for(None).get(reverse("request-detail", args=[req.pk])).content.decode()
+    html = client_for(None).get(reverse("lifecycle:request-detail", args=[req.pk])).content.decode()
     assert 'class="impact impact-stakeholders"' in html
     assert "Oak Ridge Leadership Computing Facility" in html
 
@@ -351,14 +351,14 @@ def test_hub_admins_change_stakeholders_but_not_their_slug(facility, hub_admin, 
 
 def test_the_product_page_shows_who_uses_it(client, product, facility):
     use(product, facility, note="Deployed on Frontier")
-    html = client.get(reverse("product-detail", args=["widget"])).content.decode()
+    html = client.get(reverse("products:detail", args=["widget"])).content.decode()
     assert "Used by (1)" in html
     assert "Oak Ridge Leadership Computing Facility" in html
     assert "computing facility" in html and "Deployed on Frontier" in html
 
 
 def test_the_product_page_says_when_nobody_is_recorded(client, product):
-    html = client.get(reverse("product-detail", args=["widget"])).content.decode()
+    html = client.get(reverse("products:detail", args=["widget"])).content.decode()
     assert "Used by (0)" in html and "No stakeholder recorded." in html
 
 
@@ -367,7 +367,7 @@ def test_the_request_page_lists_stakeholders_in_the_impact(
 ):
     use(product, facility, note="Deployed on Frontier")
     req = in_review_offramp(product, community, maintainer, lead)
-    html = client.get(reverse("request-detail", args=[req.pk])).content.decode()
+    html = client.get(reverse("lifecycle:request-detail", args=[req.pk])).content.decode()
     assert "stakeholders recorded as using Widget" in html
     assert 'class="impact impact-stakeholders"' in html
     assert "Oak Ridge Leadership Computing Facility" in html
