@@ -26,6 +26,7 @@ from products.compliance import (
 )
 from products.filters import MEMBERSHIP_STATES, ProductFilter, search_products
 from products.models import Membership, Product, display_state_q
+from products.representation import PRODUCT_PUBLIC_FIELDS, public_fields
 from spokes.models import Community, PolicySet
 
 SORT_CHOICES = [
@@ -294,18 +295,13 @@ EXPORT_FIELDS = [
 ]
 
 
+# The export's own columns after the product's public ones (``products.representation``).
+_PUBLIC_COLUMNS = tuple(f for f in EXPORT_FIELDS if f in PRODUCT_PUBLIC_FIELDS)
+
+
 def _record(product: Product) -> dict:
     return {
-        "slug": product.slug,
-        "name": product.name,
-        "summary": product.summary,
-        "homepage": product.homepage,
-        "repository_url": product.repository_url,
-        "documentation_url": product.documentation_url,
-        "license": product.license,
-        "spack_package": product.spack_package,
-        "contact_email": product.contact_email,
-        "areas": [a.name for a in product.areas.all()],
+        **public_fields(product, _PUBLIC_COLUMNS),
         "memberships": [
             {
                 "community": m.community.slug,
