@@ -21,7 +21,7 @@ from rest_framework.settings import api_settings
 
 from lifecycle import access as lifecycle_access
 from lifecycle import decisions, transitions
-from lifecycle.forms import DecisionFilter, RequestFilter
+from lifecycle.filters import DecisionFilter, RequestFilter
 from lifecycle.models import Decision, LifecycleRequest
 from lifecycle.permissions import CanActOnRequest, ReadOnly
 from lifecycle.serializers import (

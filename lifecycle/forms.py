@@ -1,26 +1,12 @@
-"""Forms and the filter set for lifecycle requests, shared by the pages and the API."""
+"""Forms of the lifecycle pages: a new request, its offramp plan, an action, a vote."""
 
 from __future__ import annotations
 
-import django_filters
 from django import forms
 
-from lifecycle.models import Decision, LifecycleRequest, Vote
+from lifecycle.models import LifecycleRequest, Vote
 from products.models import Product
 from spokes.models import Community
-
-
-class RequestFilter(django_filters.FilterSet):
-    """``kind``, ``state``, ``community`` (slug), ``product`` (slug)."""
-
-    kind = django_filters.ChoiceFilter(choices=LifecycleRequest.Kind.choices)
-    state = django_filters.ChoiceFilter(choices=LifecycleRequest.State.choices)
-    community = django_filters.CharFilter(field_name="community__slug", label="Community (slug)")
-    product = django_filters.CharFilter(field_name="product__slug", label="Product (slug)")
-
-    class Meta:
-        model = LifecycleRequest
-        fields = ["kind", "state", "community", "product"]
 
 
 class _SlugField(forms.ModelChoiceField):
@@ -105,14 +91,3 @@ class ActionForm(forms.Form):
 class VoteForm(forms.Form):
     choice = forms.ChoiceField(choices=Vote.Choice.choices, widget=forms.RadioSelect)
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class DecisionFilter(django_filters.FilterSet):
-    """``community`` (slug), ``outcome``."""
-
-    community = django_filters.CharFilter(field_name="community__slug", label="Community (slug)")
-    outcome = django_filters.ChoiceFilter(choices=Decision.Outcome.choices)
-
-    class Meta:
-        model = Decision
-        fields = ["community", "outcome"]

@@ -21,7 +21,8 @@ from accounts import roles
 from events.errors import TransitionNotAllowed
 from lifecycle import access as lifecycle_access
 from lifecycle import decisions, transitions
-from lifecycle.forms import ActionForm, RequestFilter, RequestForm, RequestUpdateForm, VoteForm
+from lifecycle.filters import RequestFilter
+from lifecycle.forms import ActionForm, RequestForm, RequestUpdateForm, VoteForm
 from lifecycle.models import Decision, LifecycleRequest
 from spokes import access as spokes_access
 
