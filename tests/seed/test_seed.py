@@ -345,6 +345,11 @@ def test_the_home_page_of_the_seeded_catalog_names_every_spoke(seeded, seed_data
         assert total in body, total
 
 
+def _squeeze(html: str) -> str:
+    """Runs of white space as one space, so layout changes in templates do not matter."""
+    return " ".join(html.split())
+
+
 def _expected_pages(seed_data: dict) -> dict[str, list[str]]:
     """Each page of the seeded catalog and fragments of its body, taken from the seed file."""
     petsc = next(p for p in seed_data["products"] if p["slug"] == "petsc")
@@ -386,8 +391,8 @@ def _expected_pages(seed_data: dict) -> dict[str, list[str]]:
             f"<h1>{escape(policy_set['name'])} "
             f'<span class="muted">version {policy_set["version"]}</span></h1>',
             *(
-                f'<tr id="policy-{p["code"]}">\n    <th scope="row">{p["code"]}</th>\n'
-                f"    <td><strong>{escape(p['title'])}</strong>"
+                f'<tr id="policy-{p["code"]}"> <th scope="row">{p["code"]}</th> '
+                f"<td><strong>{escape(p['title'])}</strong>"
                 for p in policy_set["policies"]
             ),
         ]
@@ -401,9 +406,9 @@ def test_every_page_of_the_seeded_catalog_answers(seeded, seed_data, client):
     for page, fragments in pages.items():
         response = client.get(page)
         assert response.status_code == 200, page
-        body = response.content.decode()
+        body = _squeeze(response.content.decode())
         for fragment in fragments:
-            assert fragment in body, (page, fragment)
+            assert _squeeze(fragment) in body, (page, fragment)
 
     # The badge: petsc against the xSDK set, with the statuses its document filed.
     response = client.get("/products/petsc/badge.svg")
