@@ -366,7 +366,7 @@ def import_packages(
             virtuals.update(package.provides)
         products = _upsert_products(packages, index, summary, actor, progress)
         for package in packages:
-            _sync_dependencies(package, products[package.name], index, virtuals, summary)
+            _sync_dependencies(package, products[package.name], index, virtuals, summary, actor)
             if target is not None:
                 _ensure_membership(products[package.name], target, summary, actor)
         if dry_run:
@@ -523,12 +523,12 @@ class _WantedDependency:
         return kind, when, note
 
 
-def _sync_dependencies(package, product, index, virtuals, summary: Summary) -> None:
+def _sync_dependencies(package, product, index, virtuals, summary: Summary, actor) -> None:
     """Make the product's Spack dependencies those of its recipe (others stay as they are)."""
     wanted = _wanted_dependencies(package, product, index, virtuals, summary)
     existing = {d.depends_on_id: d for d in Dependency.objects.filter(product=product)}
     for target_id, entry in wanted.items():
-        _write_dependency(product, target_id, entry, existing.get(target_id), summary)
+        _write_dependency(product, target_id, entry, existing.get(target_id), summary, actor)
     stale = [
         d for t, d in existing.items() if t not in wanted and d.source == Dependency.Source.SPACK
     ]
@@ -537,6 +537,7 @@ def _sync_dependencies(package, product, index, virtuals, summary: Summary) -> N
             f"{product.slug}: removed the Spack dependency on {dep.depends_on.slug} "
             "(no longer in the recipe)"
         )
+        dep._history_user = actor
         dep.delete()
 
 
@@ -573,11 +574,12 @@ def _write_dependency(
     entry: _WantedDependency,
     dep: Dependency | None,
     summary: Summary,
+    actor,
 ) -> None:
     kind, when, note = entry.values()
     label = f"{product.slug} → {entry.target.slug}"
     if dep is None:
-        Dependency.objects.create(
+        dep = Dependency(
             product=product,
             depends_on_id=target_id,
             kind=kind,
@@ -585,12 +587,15 @@ def _write_dependency(
             note=note,
             source=Dependency.Source.SPACK,
         )
+        dep._history_user = actor
+        dep.save()
         summary.count("dependencies", "created", label)
     elif dep.source != Dependency.Source.SPACK:
         # Entered by hand or imported: the registry's word stands.
         summary.count("dependencies", "unchanged", label)
     elif (dep.kind, dep.when, dep.note) != (kind, when, note):
         dep.kind, dep.when, dep.note = kind, when, note
+        dep._history_user = actor
         dep.save(update_fields=["kind", "when", "note"])
         summary.count("dependencies", "updated", label)
     else:

@@ -282,6 +282,7 @@ class _Importer:
                 obj = Community(slug=r["slug"])
             changed = self.assign(obj, r.values, COMMUNITY_FIELDS)
             if created or changed:
+                obj._history_user = self.actor
                 obj.save()
             self.communities[obj.slug] = obj
             self.mark("communities", obj.slug, _action(created, changed), obj.slug)
@@ -336,6 +337,7 @@ class _Importer:
             base = self.policy_sets[r["base"]] if r["base"] else None
             self.assign_link(obj, "base", base, changed)
         if created or changed:
+            obj._history_user = self.actor
             obj.save()
         self.policy_sets[obj.slug] = obj
         self.mark("policy_sets", obj.slug, _action(created, changed), obj.slug)
@@ -349,6 +351,7 @@ class _Importer:
             obj = Policy(policy_set=ps, version=version, code=p["code"], position=index)
         changed = self.assign(obj, p.values, POLICY_FIELDS)
         if created or changed:
+            obj._history_user = self.actor
             obj.save()
         existing[key] = obj
         label = f"{ps.slug} {version} {obj.code}"
@@ -368,6 +371,7 @@ class _Importer:
             target_id = target.pk
         if obj.adapts_id != target_id:
             obj.adapts_id = target_id
+            obj._history_user = self.actor
             obj.save(update_fields=["adapts"])
             label = f"{ps.slug} {obj.version} {obj.code}"
             self.mark("policies", (ps.slug, obj.version, obj.code), "updated", label)
@@ -380,6 +384,7 @@ class _Importer:
             target_id = self.policy_sets[r["policy_set"]].pk if r["policy_set"] else None
             if obj.policy_set_id != target_id:
                 obj.policy_set_id = target_id
+                obj._history_user = self.actor
                 obj.save(update_fields=["policy_set", "updated_at"])
                 self.mark("communities", obj.slug, "updated", obj.slug)
 
@@ -414,7 +419,9 @@ class _Importer:
             while slug in taken:
                 slug, n = f"{base}-{n}", n + 1
             taken.add(slug)
-            areas[name] = Area.objects.create(slug=slug, name=name)
+            areas[name] = Area(slug=slug, name=name)
+            areas[name]._history_user = self.actor
+            areas[name].save()
         wanted = {self.products[r["slug"]].pk: {areas[n].pk for n in r["areas"]} for r in records}
         self._m2m(Product.areas.through, "area_id", wanted, "areas")
 
@@ -475,9 +482,19 @@ class _Importer:
             names=DEPENDENCY_FIELDS,
             label=lambda r: "{} → {}".format(*(p.slug for p in ends(r))),
         )
-        Dependency.objects.bulk_create(plan.to_create, batch_size=BATCH)
+        # With history, like every other row the import writes (no updated_at here).
+        if plan.to_create:
+            bulk_create_with_history(
+                plan.to_create, Dependency, batch_size=BATCH, default_user=self.actor
+            )
         if plan.to_update:
-            Dependency.objects.bulk_update(plan.to_update, sorted(plan.fields), batch_size=BATCH)
+            bulk_update_with_history(
+                plan.to_update,
+                Dependency,
+                sorted(plan.fields),
+                batch_size=BATCH,
+                default_user=self.actor,
+            )
 
     def import_memberships(self) -> None:
         records = self.catalog.memberships
