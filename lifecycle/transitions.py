@@ -249,55 +249,68 @@ def request_approve(
             locked.successor = successor
         if acknowledge_dependents is not None:
             locked.acknowledge_dependents = acknowledge_dependents
-        result = checklist.compute(locked)
-        if not result.passed:
-            raise TransitionNotAllowed(
-                f"Cannot approve: the checklist has failing items: {result.failing_summary()}"
-            )
-        decision = _decision_for(locked, by)
-        blocker = decisions.approval_blocker(decision)
-        if blocker:
-            raise TransitionNotAllowed(f"Cannot approve yet. {blocker}")
-        now = timezone.now()
+        result, decision = _approvable(locked, by)
         _move(
             locked,
             "approve",
             by,
-            decided_at=now,
+            decided_at=timezone.now(),
             decision=decision,
             successor=locked.successor,
             acknowledge_dependents=locked.acknowledge_dependents,
         )
-        plan = {
-            "successor": locked.successor.slug if locked.successor else None,
-            "acknowledge_dependents": locked.acknowledge_dependents,
-            "dependents": [p.slug for p in result.dependents],
-            "stakeholders": [s.slug for s in result.stakeholders],
-        }
-        decisions.close_decision(
-            decision=decision,
-            outcome=Decision.Outcome.APPROVED,
-            by=by,
-            rationale=_decision_rationale(rationale, locked, plan),
-        )
-        # The checklist is recorded as it stood: once the membership exists, a fresh
-        # computation would fail "not already a member" and misread the decision.
-        _event(
-            Verb.REQUEST_APPROVED,
-            locked,
-            by,
-            rationale,
-            decision=decision.pk,
-            checklist=[item.as_dict() for item in result.items],
-            **plan,
-        )
-        _event(Verb.DECISION_TAKEN, locked, by, rationale, decision=decision.pk, outcome="approved")
+        _record_approval(locked, by, rationale, result, decision)
         if locked.kind == Kind.ONRAMP:
             _onramp(locked, by)
         else:
             _offramp(locked, by)
     _refresh(request, locked)
     return request
+
+
+def _approvable(locked: LifecycleRequest, by) -> tuple[checklist.Checklist, Decision]:
+    """The passing checklist and the pending decision whose votes allow approval, or
+    TransitionNotAllowed saying what is missing."""
+    result = checklist.compute(locked)
+    if not result.passed:
+        raise TransitionNotAllowed(
+            f"Cannot approve: the checklist has failing items: {result.failing_summary()}"
+        )
+    decision = _decision_for(locked, by)
+    blocker = decisions.approval_blocker(decision)
+    if blocker:
+        raise TransitionNotAllowed(f"Cannot approve yet. {blocker}")
+    return result, decision
+
+
+def _record_approval(
+    locked: LifecycleRequest, by, rationale: str, result: checklist.Checklist, decision: Decision
+) -> None:
+    """Close the decision with the plan and append the approval's events."""
+    plan = {
+        "successor": locked.successor.slug if locked.successor else None,
+        "acknowledge_dependents": locked.acknowledge_dependents,
+        "dependents": [p.slug for p in result.dependents],
+        "stakeholders": [s.slug for s in result.stakeholders],
+    }
+    decisions.close_decision(
+        decision=decision,
+        outcome=Decision.Outcome.APPROVED,
+        by=by,
+        rationale=_decision_rationale(rationale, locked, plan),
+    )
+    # The checklist is recorded as it stood: once the membership exists, a fresh
+    # computation would fail "not already a member" and misread the decision.
+    _event(
+        Verb.REQUEST_APPROVED,
+        locked,
+        by,
+        rationale,
+        decision=decision.pk,
+        checklist=[item.as_dict() for item in result.items],
+        **plan,
+    )
+    _event(Verb.DECISION_TAKEN, locked, by, rationale, decision=decision.pk, outcome="approved")
 
 
 def checklist_of(request: LifecycleRequest) -> tuple[checklist.Checklist, datetime.datetime | None]:

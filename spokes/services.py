@@ -111,43 +111,10 @@ def _set_seats(*, body: GovernanceBody, by, seats: list[dict[str, Any]]) -> bool
     would delete those votes and rewrite the tally of decisions already taken. Every seat
     added, changed or removed leaves a history row by ``by``.
     """
-    wanted: dict[int, dict[str, Any]] = {}
-    for item in seats:
-        user = item["user"]
-        start, end = item.get("term_start"), item.get("term_end")
-        if user.pk in wanted:
-            raise ValidationError({"governance": ["One seat per person on a body."]})
-        if start and end and end < start:
-            raise ValidationError(
-                {"governance": [f"{user.get_username()}: the term ends before it starts."]}
-            )
-        wanted[user.pk] = {
-            "represents": item.get("represents") or Seat.Represents.PRODUCT_TEAM,
-            "represents_name": item.get("represents_name", ""),
-            "term_start": start,
-            "term_end": end,
-        }
+    wanted = _wanted_seats(seats)
     current = {seat.user_id: seat for seat in body.seats.select_related("user")}
     removed = [seat for user_id, seat in current.items() if user_id not in wanted]
-    voted_seats = (
-        set(
-            Seat.objects.filter(pk__in=[s.pk for s in removed], votes__isnull=False)
-            .values_list("pk", flat=True)
-            .distinct()
-        )
-        if removed
-        else set()
-    )
-    voted = sorted(seat.user.get_username() for seat in removed if seat.pk in voted_seats)
-    if voted:
-        raise ValidationError(
-            {
-                "governance": [
-                    f"{', '.join(voted)} voted from their seat; set the end of their term "
-                    "instead of removing it."
-                ]
-            }
-        )
+    _refuse_removing_voters(removed)
     updated = []
     for user_id, values in wanted.items():
         seat = current.get(user_id)
@@ -170,6 +137,47 @@ def _set_seats(*, body: GovernanceBody, by, seats: list[dict[str, Any]]) -> bool
     if added:
         bulk_create_with_history(added, Seat, default_user=by)
     return bool(removed or updated or added)
+
+
+def _wanted_seats(seats: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """{holder pk: seat values}, one seat per person, each term in order."""
+    wanted: dict[int, dict[str, Any]] = {}
+    for item in seats:
+        user = item["user"]
+        start, end = item.get("term_start"), item.get("term_end")
+        if user.pk in wanted:
+            raise ValidationError({"governance": ["One seat per person on a body."]})
+        if start and end and end < start:
+            raise ValidationError(
+                {"governance": [f"{user.get_username()}: the term ends before it starts."]}
+            )
+        wanted[user.pk] = {
+            "represents": item.get("represents") or Seat.Represents.PRODUCT_TEAM,
+            "represents_name": item.get("represents_name", ""),
+            "term_start": start,
+            "term_end": end,
+        }
+    return wanted
+
+
+def _refuse_removing_voters(removed: list[Seat]) -> None:
+    if not removed:
+        return
+    voted_seats = set(
+        Seat.objects.filter(pk__in=[s.pk for s in removed], votes__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    voted = sorted(seat.user.get_username() for seat in removed if seat.pk in voted_seats)
+    if voted:
+        raise ValidationError(
+            {
+                "governance": [
+                    f"{', '.join(voted)} voted from their seat; set the end of their term "
+                    "instead of removing it."
+                ]
+            }
+        )
 
 
 @transaction.atomic
