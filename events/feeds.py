@@ -17,6 +17,22 @@ from spokes.models import Community
 from spokes.templatetags.registry import event_detail, verb_label
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom whose entry summaries are plain text (``type="text"``).
+
+    Django writes summaries as ``type="html"``, so a reader would render markup carried by
+    an event's data (a product named ``<img onerror=...>``) as live HTML. The summaries
+    here are built from plain strings, so they are declared as text: the XML escaping
+    then makes every character show as written.
+    """
+
+    def add_item_elements(self, handler, item) -> None:
+        description = item.get("description")
+        super().add_item_elements(handler, {**item, "description": None})
+        if description is not None:
+            handler.addQuickElement("summary", description, {"type": "text"})
+
+
 @dataclass
 class Scope:
     """What the feed is about: filters on events, and the query string that chose them."""
@@ -26,7 +42,7 @@ class Scope:
 
 
 class EventsFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
 
     def get_object(self, request, *args, **kwargs) -> Scope:
         scope = Scope()

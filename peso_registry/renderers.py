@@ -13,6 +13,21 @@ from typing import Any
 
 from rest_framework.renderers import BaseRenderer
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and
+# carriage return, as the start of one), so an exported name like '=HYPERLINK(...)' would
+# run when the file is opened. Such a cell gets a leading quote (OWASP's advice).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A CSV cell made safe to open in a spreadsheet; numbers and ordinary text unchanged.
+
+    A lone sign ('-', '+') is no formula and stays as it is.
+    """
+    if isinstance(value, str) and len(value) > 1 and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -38,8 +53,10 @@ def _flatten(row: dict, prefix: str = "") -> dict[str, str]:
         name = f"{prefix}{key}"
         if isinstance(value, dict) and value and key != "data":
             out.update(_flatten(value, f"{name}."))
-        else:
+        elif isinstance(value, int | float) and not isinstance(value, bool):
             out[name] = _cell(value)
+        else:
+            out[name] = neutralise_cell(_cell(value))
     return out
 
 
@@ -57,7 +74,10 @@ class CSVRenderer(BaseRenderer):
             rows = data
         else:
             rows = [data]
-        flat = [_flatten(r) if isinstance(r, dict) else {"value": _cell(r)} for r in rows]
+        flat = [
+            _flatten(r) if isinstance(r, dict) else {"value": neutralise_cell(_cell(r))}
+            for r in rows
+        ]
         header: list[str] = []
         for row in flat:
             for key in row:

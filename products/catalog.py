@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 
+from peso_registry.renderers import neutralise_cell
 from products.compliance import (
     Status,
     compliance_conditions,
@@ -332,14 +333,13 @@ def export(products: QuerySet[Product], fmt: str) -> HttpResponse:
         writer = csv.writer(response)
         writer.writerow(EXPORT_FIELDS)
         for r in records:
-            writer.writerow(
-                [
-                    *(r[k] for k in EXPORT_FIELDS[:9]),
-                    "; ".join(r["areas"]),
-                    "; ".join(f"{m['community']}:{m['state']}" for m in r["memberships"]),
-                    "; ".join(f"{k}:{v}" for k, v in r["compliance"].items()),
-                    r["url"],
-                ]
-            )
+            cells = [
+                *(r[k] for k in EXPORT_FIELDS[:9]),
+                "; ".join(r["areas"]),
+                "; ".join(f"{m['community']}:{m['state']}" for m in r["memberships"]),
+                "; ".join(f"{k}:{v}" for k, v in r["compliance"].items()),
+                r["url"],
+            ]
+            writer.writerow([neutralise_cell(c) for c in cells])
     response["Content-Disposition"] = f'attachment; filename="peso-products-{stamp}.{fmt}"'
     return response

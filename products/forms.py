@@ -11,6 +11,7 @@ from django.db import models, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from events.log import Verb, record
+from events.validation import validate_web_url
 from products import services
 from products.models import Assessment, Dependency, Product
 from products.services import PRODUCT_FIELDS
@@ -194,7 +195,11 @@ class AssessmentRowForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30})
     )
     evidence_url = forms.URLField(
-        label="Evidence URL", required=False, max_length=500, assume_scheme=URL_SCHEME
+        label="Evidence URL",
+        required=False,
+        max_length=500,
+        assume_scheme=URL_SCHEME,
+        validators=[validate_web_url],
     )
 
     def clean(self):

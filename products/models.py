@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from events.validation import validate_web_url
+
 # Slugs that would collide with a page under /products/.
 RESERVED_PRODUCT_SLUGS = frozenset({"new"})
 
@@ -54,9 +56,9 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     summary = models.CharField(max_length=500, blank=True)
     description = models.TextField(blank=True)
-    homepage = models.URLField(blank=True)
-    repository_url = models.URLField(blank=True)
-    documentation_url = models.URLField(blank=True)
+    homepage = models.URLField(blank=True, validators=[validate_web_url])
+    repository_url = models.URLField(blank=True, validators=[validate_web_url])
+    documentation_url = models.URLField(blank=True, validators=[validate_web_url])
     license = models.CharField(max_length=100, blank=True, help_text="SPDX identifier.")
     spack_package = models.CharField(max_length=100, blank=True)
     contact_email = models.EmailField(blank=True)
@@ -144,7 +146,7 @@ class Stakeholder(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
-    website = models.URLField(blank=True)
+    website = models.URLField(blank=True, validators=[validate_web_url])
     summary = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -288,7 +290,7 @@ class Assessment(models.Model):
     )
     status = models.CharField(max_length=8, choices=Status.choices)
     justification = models.TextField(blank=True)
-    evidence_url = models.URLField(blank=True, max_length=500)
+    evidence_url = models.URLField(blank=True, max_length=500, validators=[validate_web_url])
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.SELF)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

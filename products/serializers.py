@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from events.validation import validate_web_url
 from products.compliance import STATUSES, SUMMARY_FIELDS, PolicyStatus, summaries_for
 from products.models import Assessment, Membership, Product, ProductUse, Stakeholder
 from products.representation import PRODUCT_PUBLIC_FIELDS, area_names, maintainer_usernames
@@ -233,7 +234,11 @@ class AssessmentWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Assessment.Status.choices)
     justification = serializers.CharField(required=False, allow_blank=True, default="")
     evidence_url = serializers.URLField(
-        required=False, allow_blank=True, default="", max_length=500
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        validators=[validate_web_url],
     )
     source = serializers.ChoiceField(choices=Assessment.Source.choices, required=False)
 
@@ -241,7 +246,9 @@ class AssessmentWriteSerializer(serializers.Serializer):
 class AssessmentPatchSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Assessment.Status.choices, required=False)
     justification = serializers.CharField(required=False, allow_blank=True)
-    evidence_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    evidence_url = serializers.URLField(
+        required=False, allow_blank=True, max_length=500, validators=[validate_web_url]
+    )
     source = serializers.ChoiceField(choices=Assessment.Source.choices, required=False)
 
 

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from events.log import Verb, record
+from events.validation import check_web_urls
 from products import access as product_access
 from products.models import Area, Assessment, Dependency, Product, ProductUse, Stakeholder
 from spokes.models import Policy
@@ -31,6 +32,12 @@ PRODUCT_FIELDS = (
     "spack_package",
     "contact_email",
 )
+URL_FIELDS = ("homepage", "repository_url", "documentation_url", "website", "evidence_url")
+
+
+def _check_urls(values: dict[str, Any]) -> None:
+    """Refuse (ValidationError naming the field) any URL field that is not an http(s) address."""
+    check_web_urls(**{k: v for k, v in values.items() if k in URL_FIELDS})
 
 
 def _areas(names: Iterable[str], *, by) -> list[Area]:
@@ -77,6 +84,7 @@ def create_product(
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown product fields: {sorted(unknown)}")
+    _check_urls(fields)
     product = Product(slug=slug, name=name, **fields)
     product._history_user = by
     product.save()
@@ -104,6 +112,7 @@ def update_product(
     unknown = set(changes) - set(PRODUCT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown product fields: {sorted(unknown)}")
+    _check_urls(changes)
     changed = sorted(k for k, v in changes.items() if getattr(product, k) != v)
     if areas is not None:
         new_areas = _areas(areas, by=by)
@@ -200,6 +209,7 @@ def upsert_assessment(
             "Only the product's maintainers, its communities' leads or a hub admin may assess it."
         )
     _check_justification(status, justification)
+    _check_urls({"evidence_url": evidence_url})
     assessment = (
         Assessment.objects.select_for_update().filter(product=product, policy=policy).first()
     )
@@ -278,6 +288,7 @@ def create_stakeholder(*, by, slug: str, name: str, **fields: Any) -> Stakeholde
     unknown = set(fields) - set(STAKEHOLDER_FIELDS)
     if unknown:
         raise TypeError(f"Unknown stakeholder fields: {sorted(unknown)}")
+    _check_urls(fields)
     stakeholder = Stakeholder(slug=slug, name=name, **fields)
     stakeholder._history_user = by
     stakeholder.save()
@@ -293,6 +304,7 @@ def update_stakeholder(*, stakeholder: Stakeholder, by, **changes: Any) -> Stake
     unknown = set(changes) - set(STAKEHOLDER_FIELDS)
     if unknown:
         raise TypeError(f"Unknown stakeholder fields: {sorted(unknown)}")
+    _check_urls(changes)
     changed = sorted(k for k, v in changes.items() if getattr(stakeholder, k) != v)
     if changed:
         for key in changed:

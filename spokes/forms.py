@@ -16,6 +16,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
+from events.validation import validate_web_url
 from spokes import services
 from spokes.models import Community, CommunityRole, GovernanceBody, Policy, PolicySet, Seat
 
@@ -374,7 +375,11 @@ class PolicyRowForm(forms.Form):
         label="Level", choices=Policy.Level.choices, initial=Policy.Level.MANDATORY
     )
     source_url = forms.URLField(
-        label="Source URL", required=False, max_length=200, assume_scheme=URL_SCHEME
+        label="Source URL",
+        required=False,
+        max_length=200,
+        assume_scheme=URL_SCHEME,
+        validators=[validate_web_url],
     )
     adapts = forms.ChoiceField(label="Adapts", required=False)
 

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from events.validation import validate_web_url
+
 
 class CommunityQuerySet(models.QuerySet):
     def spokes(self) -> CommunityQuerySet:
@@ -38,7 +40,7 @@ class Community(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SPOKE)
     summary = models.TextField(blank=True, help_text="One or two sentences shown in lists.")
     area = models.CharField(max_length=200, blank=True)
-    website = models.URLField(blank=True)
+    website = models.URLField(blank=True, validators=[validate_web_url])
     charter = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     status_note = models.TextField(
@@ -267,7 +269,7 @@ class Policy(models.Model):
         blank=True, help_text="Our own summary; the source is authoritative."
     )
     level = models.CharField(max_length=12, choices=Level.choices, default=Level.MANDATORY)
-    source_url = models.URLField(blank=True)
+    source_url = models.URLField(blank=True, validators=[validate_web_url])
     adapts = models.ForeignKey(
         "self",
         null=True,

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import log as events
+from events.validation import web_url_problem
 from products.importers.errors import ImportError_
 from products.importers.progress import Progress
 from products.importers.summary import Summary
@@ -74,7 +75,8 @@ class SpackPackage:
     @property
     def repository_url(self) -> str:
         if self.git:
-            return self.git.removesuffix(".git") if self.git.startswith("http") else ""
+            repository = self.git.removesuffix(".git")
+            return "" if web_url_problem(repository) else repository
         return forge_repository(self.url)
 
 
@@ -83,7 +85,7 @@ def forge_repository(url: str) -> str:
     match = re.match(
         r"^(https://(?:github\.com|gitlab\.com|bitbucket\.org)/[^/]+/[^/]+?)(?:\.git)?/", url
     )
-    return match.group(1) if match else ""
+    return match.group(1) if match and not web_url_problem(match.group(1)) else ""
 
 
 def class_to_package_name(class_name: str) -> str:
@@ -110,14 +112,22 @@ def first_sentence(text: str, limit: int = 500) -> str:
 
 
 def _string(node: ast.AST | None) -> str | None:
-    """A literal string (or a +-concatenation of literals); None for anything computed."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _string(node.left), _string(node.right)
-        if left is not None and right is not None:
-            return left + right
-    return None
+    """A literal string (or a +-concatenation of literals); None for anything computed.
+
+    Walked with a stack and joined once, so a long ``"a" + "a" + ...`` costs linear time and
+    no recursion."""
+    parts: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Constant) and isinstance(item.value, str):
+            parts.append(item.value)
+        elif isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add):
+            stack.append(item.right)
+            stack.append(item.left)
+        else:
+            return None
+    return "".join(parts)
 
 
 def _strings(node: ast.AST | None) -> list[str] | None:
@@ -184,7 +194,7 @@ class _Reader:
             name = getattr(target, "id", None)
             if name in ("homepage", "url", "git"):
                 value = _string(stmt.value)
-                if value is not None:
+                if value is not None and self._acceptable(stmt, name, value):
                     setattr(self.package, name, value)
             elif name == "maintainers":
                 values = _strings(stmt.value)
@@ -192,6 +202,15 @@ class _Reader:
                     self.warn(stmt, "maintainers is not a literal list; ignored")
                 else:
                     self._add_maintainers(values)
+
+    def _acceptable(self, stmt: ast.stmt, name: str, value: str) -> bool:
+        """A homepage must be a web address; so must a git URL given as http(s) (a
+        ``git@``/``ssh://`` one names no repository page and is kept only as a fact)."""
+        looks_web = name == "homepage" or value.lower().startswith(("http:", "https:"))
+        if looks_web and web_url_problem(value):
+            self.warn(stmt, f"{name} {value!r} is not an http(s) web address; ignored")
+            return False
+        return True
 
     def _add_maintainers(self, handles: list[str]) -> None:
         for handle in handles:
@@ -285,6 +304,11 @@ def read_package(path: str | Path, *, source: str | None = None, name: str | Non
     except SyntaxError as exc:
         raise ImportError_(
             f"not valid Python: {exc.msg}", file=display, line=exc.lineno, column=exc.offset
+        ) from None
+    except (RecursionError, MemoryError):
+        # Python's parser gives up on an expression nested (or chained) too deeply.
+        raise ImportError_(
+            "an expression is too deeply nested to read", file=display, line=1, column=1
         ) from None
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
     cls = next((c for c in classes if _is_package_class(c)), classes[0] if classes else None)
@@ -406,7 +430,7 @@ def _upsert_products(
     products: dict[str, Product] = {}
     progress.start("packages", len(packages))
     for package in packages:
-        products[package.name] = _upsert_product(package, index, summary, actor)
+        products[package.name] = _upsert_product(package, summary, actor)
         index[package.name] = products[package.name]
         summary.warnings.extend(package.warnings)
         progress.advance()

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events import log as events
+from events.validation import MESSAGE, web_url_problem
 from products.importers.errors import ImportError_
 from products.importers.summary import Summary
 from products.models import Assessment, Product
@@ -62,8 +63,10 @@ class Row:
 
 def strip_html(text: str) -> str:
     """Light HTML removal for notes: line breaks become spaces, tags go, entities decode."""
-    text = re.sub(r"<\s*br\s*/?\s*>", " ", text, flags=re.I)
-    text = re.sub(r"<[^>]+>", "", text)
+    # "\s*(?:/\s*)?" rather than "\s*/?\s*": two runs of spaces that may split a long gap
+    # any way are tried in every split before failing (quadratic).
+    text = re.sub(r"<\s*br\s*(?:/\s*)?>", " ", text, flags=re.I)
+    text = re.sub(r"<[^<>]+>", "", text)  # [^<>]: each '<' is scanned once, never twice
     return " ".join(html.unescape(text).split())
 
 
@@ -297,6 +300,8 @@ def import_compat(
 ) -> Summary:
     """Read the file and upsert one assessment per placed policy (source ``imported``)."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
+    if web_url_problem(evidence_url):
+        raise ImportError_(f"evidence_url {evidence_url!r}: {MESSAGE}", file=filename)
     summary = Summary(kind="xsdk_compat", dry_run=dry_run)
     placed = _read_placements(text, filename, summary)
     target, ps = _registry_rows(product, policy_set, filename)

@@ -12,16 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from events.validation import web_url_problem
 from products.importers.catalog.schema import F
 
 Checked = tuple[Any, str | None]
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
-_url = URLValidator()
 _email = EmailValidator()
 
 
@@ -99,8 +99,8 @@ def _slug_rule(name: str, spec: F, value: str) -> str | None:
 
 
 def _url_rule(name: str, spec: F, value: str) -> str | None:
-    if value and not _passes(_url, value):
-        return f"'{name}' {value!r} is not a valid URL"
+    if web_url_problem(value):
+        return f"'{name}' {value!r} is not a valid URL (http:// or https://; no quotes, < or >)"
     return None
 
 
