@@ -342,6 +342,19 @@ def _encompasses(candidate: PolicySet, target: PolicySet) -> bool:
     return False
 
 
+def _check_policy_items(items: list[dict], existing: dict[str, Policy]) -> None:
+    """Every listed policy has a code, once, and a title unless it is an existing one."""
+    for position, item in enumerate(items, start=1):
+        missing = [name for name in ("code", "title") if not str(item.get(name) or "").strip()]
+        if missing and not (item.get("code") in existing and missing == ["title"]):
+            raise ValidationError(
+                {"policies": [f"Policy {position}: {' and '.join(missing)} required."]}
+            )
+    codes = [item["code"] for item in items]
+    if len(set(codes)) != len(codes):
+        raise ValidationError({"policies": ["Each code appears once."]})
+
+
 def _set_policies(*, policy_set: PolicySet, by, items: list[dict]) -> bool:
     version = policy_set.version
     existing = {
@@ -350,9 +363,8 @@ def _set_policies(*, policy_set: PolicySet, by, items: list[dict]) -> bool:
             "adapts"
         )
     }
+    _check_policy_items(items, existing)
     codes = [item["code"] for item in items]
-    if len(set(codes)) != len(codes):
-        raise ValidationError({"policies": ["Each code appears once."]})
     base_policies: dict[str, Policy] = {}
     if policy_set.base is not None:
         base_policies = {p.code: p for p in policy_set.base.effective_policies()}

@@ -110,3 +110,39 @@ def test_a_set_cannot_encompass_itself(client_for, hub_admin, xsdk):
     response = client_for(hub_admin).patch(f"{URL}base/", {"base": "xsdk"}, format="json")
     assert response.status_code == 400
     assert "base" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"title": "A policy with no code"},
+        {"code": "", "title": "A blank code"},
+        {"code": "NEW"},
+        {},
+    ],
+)
+def test_a_policy_missing_its_code_or_a_new_one_missing_its_title_is_a_400(
+    client_for, hub_admin, xsdk, policy
+):
+    before = sorted(Policy.objects.values_list("code", "title", "version"))
+    events = Event.objects.count()
+    response = client_for(hub_admin).patch(
+        f"{URL}xsdk/", {"policies": [{"code": "M1", "title": "Own"}, policy]}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    problem = str(response.json()["policies"])
+    assert "Policy 2" in problem or "code" in problem
+    assert sorted(Policy.objects.values_list("code", "title", "version")) == before
+    assert Event.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_an_existing_policy_listed_by_code_alone_keeps_its_title(client_for, hub_admin, xsdk):
+    response = client_for(hub_admin).patch(
+        f"{URL}xsdk/",
+        {"policies": [{"code": "M1"}, {"code": "M2", "title": "Adapted"}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert Policy.objects.get(policy_set=xsdk, version="1.0.0", code="M1").title == "Own"
