@@ -55,6 +55,9 @@ _DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+if not DEBUG and len(SECRET_KEY) < 50:
+    # Sessions, CSRF tokens and password resets are signed with it: a short key is guessable.
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters when DEBUG is off")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

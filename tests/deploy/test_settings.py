@@ -29,6 +29,13 @@ def test_debug_off_without_a_secret_key_refuses_to_start():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_debug_off_with_a_short_secret_key_refuses_to_start():
+    result = _run(["check"], DEBUG="0", SECRET_KEY="x" * 49)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+    assert _run(["check"], DEBUG="0", SECRET_KEY="x" * 50).returncode == 0
+
+
 def test_a_malformed_boolean_fails_loudly():
     result = _run(["check"], DEBUG="maybe")
     assert result.returncode != 0
