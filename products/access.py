@@ -56,63 +56,208 @@ def can_manage_stakeholders(user) -> bool:
 
 
 # --- Imports ------------------------------------------------------------------------------
-# Hub admins import anything. A community lead imports a Spack recipe or an xSDK
-# compatibility file for a product of a community they lead, and a catalog file only when
-# every product it touches is a member of a community they lead (or joins one in the file)
-# and it has no communities / policy sets / stakeholders sections. Each rule answers None
-# when the import may proceed, or the reason it may not.
+# An import writes what the API writes, so it asks the same rules, section by section.
+# Hub admins import anything. Anyone else must lead a community, and then:
+#   products      an existing product only if they may edit it (can_edit_product); a new
+#                 one as can_create_product; a `maintainers` list only unchanged (on a new
+#                 product: none, or just the importer, as the API's create makes them)
+#   dependencies  only of a product they may edit, or one the file creates
+#   memberships   never created or changed: memberships come from an approved onramp;
+#                 a record must match an existing membership field for field
+#   assessments   only of a product they may assess (can_assess), or one the file creates
+#   uses          only of a product they may record uses of (can_record_use), or one the
+#                 file creates
+#   communities, policy sets, stakeholders: hub admins only.
+# A Spack recipe writes its product's metadata and dependencies (can_edit_product, or
+# can_create_product for a new one) and, with a community, would add a membership (refused
+# unless the product is already an active member of it, which they lead); an xSDK
+# compatibility file writes assessments (can_assess). Each rule answers None when the
+# import may proceed, or the reason it may not, naming the first offending record.
+
+IMPORTERS = "Only hub admins and community leads may import files."
 
 
-def _led_product_slugs(user, slugs: set[str]) -> set[str]:
-    """Which of these products are active members of a community the user leads."""
-    leads = lead_community_ids(user)
-    if not leads or not slugs:
-        return set()
-    return set(
-        Membership.objects.active()
-        .filter(community_id__in=leads, product__slug__in=slugs)
-        .values_list("product__slug", flat=True)
+def _row(parsed: Catalog, what: str, rec) -> str:
+    """Where a record is and what it is about, to begin a refusal."""
+    line, column = rec.where()
+    return f"{parsed.file}:{line}:{column}: {what} of {rec['product']!r}"
+
+
+class _Products:
+    """The products a catalog file names: those in the registry (by slug) and those the
+    file creates, with each permission answer asked once."""
+
+    def __init__(self, user, parsed: Catalog) -> None:
+        self.user = user
+        self.existing = {
+            p.slug: p
+            for p in Product.objects.filter(slug__in=parsed.product_slugs()).prefetch_related(
+                "maintainers"
+            )
+        }
+        self.created = {r["slug"] for r in parsed.products} - set(self.existing)
+        self._answers: dict[tuple, bool] = {}
+
+    def may(self, rule, slug: str) -> bool:
+        """``rule(user, product)`` for an existing product; True for one the file creates
+        (its creator may edit, assess and record uses of it, as through the API)."""
+        if slug in self.created:
+            return True
+        product = self.existing.get(slug)
+        if product is None:
+            return False  # neither in the file nor in the registry: refused, never guessed
+        key = (rule, slug)
+        if key not in self._answers:
+            self._answers[key] = rule(self.user, product)
+        return self._answers[key]
+
+
+def catalog_products_refusal(user, parsed: Catalog, products: _Products) -> str | None:
+    for r in parsed.products:
+        line, column = r.where()
+        where = f"{parsed.file}:{line}:{column}: product {r['slug']!r}"
+        product = products.existing.get(r["slug"])
+        if product is None:
+            if not can_create_product(user):
+                return f"{where}: sign in to register a product."
+            if "maintainers" in r and r["maintainers"] not in ([], [user.get_username()]):
+                return f"{where}: only hub admins may name the maintainers of a product."
+            continue
+        if not can_edit_product(user, product):
+            return f"{where}: only its maintainers or a hub admin may change it."
+        current = {u.get_username() for u in product.maintainers.all()}
+        if "maintainers" in r and set(r["maintainers"]) != current:
+            return f"{where}: only hub admins may change a product's maintainers."
+    return None
+
+
+def catalog_dependencies_refusal(user, parsed: Catalog, products: _Products) -> str | None:
+    for r in parsed.dependencies:
+        if not products.may(can_edit_product, r["product"]):
+            return (
+                f"{_row(parsed, 'dependency', r)}: only the product's maintainers or a hub "
+                "admin may change its dependencies."
+            )
+    return None
+
+
+def catalog_memberships_refusal(user, parsed: Catalog, products: _Products) -> str | None:
+    """Memberships are made by approving an onramp (or offramp), never by a lead's import:
+    each record must stand for an existing membership and change none of its fields."""
+    # The writer's own matching rule, so "unchanged" means what the import would do.
+    from products.importers.catalog.writer import MEMBERSHIP_FIELDS, _MembershipMatcher
+
+    records = parsed.memberships
+    if not records:
+        return None
+    found = [
+        products.existing[r["product"]].pk for r in records if r["product"] in products.existing
+    ]
+    rows = list(
+        Membership.objects.filter(product_id__in=found).select_related("community", "successor")
     )
+    matcher = _MembershipMatcher(rows)
+    communities = {c.community.slug: c.community for c in rows}
+    for r in records:
+        product = products.existing.get(r["product"])
+        community = communities.get(r["community"])
+        row = matcher.match(product, community, r) if product and community else None
+        changed = row is None or any(
+            getattr(row, name) != r[key] for key, name in MEMBERSHIP_FIELDS.items() if key in r
+        )
+        if row is not None and "successor" in r:
+            changed |= (row.successor.slug if row.successor else None) != (r["successor"] or None)
+        if changed:
+            return (
+                f"{_row(parsed, 'membership', r)} in {r['community']!r}: memberships are made "
+                "by approving an onramp or offramp request; an import may not create or change one."
+            )
+    return None
+
+
+def catalog_assessments_refusal(user, parsed: Catalog, products: _Products) -> str | None:
+    for r in parsed.assessments:
+        if not products.may(can_assess, r["product"]):
+            return (
+                f"{_row(parsed, 'assessment', r)}: only the product's maintainers, leads of a "
+                "community it belongs to, or a hub admin may assess it."
+            )
+    return None
+
+
+def catalog_uses_refusal(user, parsed: Catalog, products: _Products) -> str | None:
+    for r in parsed.uses:
+        if not products.may(can_record_use, r["product"]):
+            return (
+                f"{_row(parsed, 'use', r)}: only the product's maintainers, leads of a "
+                "community it belongs to, or a hub admin may record its uses."
+            )
+    return None
+
+
+CATALOG_SECTION_RULES = (
+    catalog_products_refusal,
+    catalog_dependencies_refusal,
+    catalog_memberships_refusal,
+    catalog_assessments_refusal,
+    catalog_uses_refusal,
+)
 
 
 def catalog_import_refusal(user, parsed: Catalog) -> str | None:
     if is_hub_admin(user):
         return None
-    leads = lead_community_ids(user)
-    if not leads:
-        return "Only hub admins and community leads may import catalog files."
+    if not lead_community_ids(user):
+        return IMPORTERS
     if parsed.communities or parsed.policy_sets or parsed.stakeholders:
         return (
             "Only hub admins may import communities, policy sets or stakeholders; remove "
             "those sections."
         )
-    led_slugs = set(Community.objects.filter(pk__in=leads).values_list("slug", flat=True))
-    for m in parsed.memberships:
-        if m["community"] not in led_slugs:
-            return f"The file changes a membership in {m['community']!r}, which you do not lead."
-    touched = parsed.product_slugs()
-    # A new product may come in with a membership (in the file) of a community they lead.
-    joining = {m["product"] for m in parsed.memberships if m.get("state", "active") == "active"}
-    outside = sorted(touched - (_led_product_slugs(user, touched) | joining))
-    if outside:
-        shown = ", ".join(outside[:10]) + (" ..." if len(outside) > 10 else "")
-        return f"These products are not members of a community you lead: {shown}."
+    products = _Products(user, parsed)
+    for rule in CATALOG_SECTION_RULES:
+        refusal = rule(user, parsed, products)
+        if refusal is not None:
+            return refusal
     return None
 
 
-def product_import_refusal(user, slug: str, community: str | None = None) -> str | None:
-    """Spack / xSDK imports: the product must be in a community the user leads (or, for a
-    new Spack product, be joining one they lead)."""
+def spack_import_refusal(
+    user, product: Product | None, name: str, community: str | None = None
+) -> str | None:
+    """A recipe for ``product`` (None: a new product ``name``), as resolved by
+    ``products.importers.spack.resolve_product`` for the write too."""
     if is_hub_admin(user):
         return None
     if not lead_community_ids(user):
-        return "Only hub admins and community leads may import files."
-    if community is not None:
-        target = Community.objects.filter(slug=community).first()
-        if target is not None and not is_community_lead(user, target):
-            return f"You do not lead {community!r}."
-    if _led_product_slugs(user, {slug}):
+        return IMPORTERS
+    if product is None:
+        if not can_create_product(user):
+            return "Sign in to register a product."
+    elif not can_edit_product(user, product):
+        return f"Only the maintainers of {product.slug!r} or a hub admin may change it."
+    if community is None:
         return None
-    if community is not None and not Product.objects.filter(slug=slug).exists():
-        return None  # a new product joining the community they lead
-    return f"{slug!r} is not a member of a community you lead."
+    target = Community.objects.filter(slug=community).first()
+    if target is not None and not is_community_lead(user, target):
+        return f"You do not lead {community!r}."
+    if product is None or not product.memberships.active().filter(community=target).exists():
+        return (
+            f"{name!r} is not an active member of {community!r}: memberships are made by "
+            "approving an onramp request, not by an import."
+        )
+    return None
+
+
+def compat_import_refusal(user, product: Product) -> str | None:
+    """An xSDK compatibility file writes assessments of ``product``."""
+    if is_hub_admin(user):
+        return None
+    if not lead_community_ids(user):
+        return IMPORTERS
+    if not can_assess(user, product):
+        return (
+            f"Only the maintainers of {product.slug!r}, leads of a community it belongs to, "
+            "or a hub admin may assess it."
+        )
+    return None

@@ -1,12 +1,12 @@
 """POST /api/v1/imports/: upload a catalog file, a Spack recipe or an xSDK compatibility file.
 
 The same importers as the management commands, the same summary as JSON. Permissions
-(DESIGN §5, kept strict; the rules are ``products.access.catalog_import_refusal`` and
-``product_import_refusal``): hub admins import anything; a community lead imports a Spack
-recipe or an xSDK compatibility file for a product of a community they lead, and a catalog
-file only when every product it touches (``uses`` included) is a member of a community they
-lead and the file has no ``communities`` / ``policy_sets`` / ``stakeholders`` sections.
-Anyone else: 403 (401 when anonymous).
+(DESIGN §5; the rules are ``products.access.catalog_import_refusal``,
+``spack_import_refusal`` and ``compat_import_refusal``): hub admins import anything; a
+community lead imports only what the API would let them write — per section of a catalog
+file, the same access rules as the direct writes; a Spack recipe for a product they may edit
+(or a new one), never adding a membership; an xSDK compatibility file for a product they may
+assess. A refused import is refused as a whole. Anyone else: 403 (401 when anonymous).
 """
 
 from __future__ import annotations
@@ -134,14 +134,19 @@ class ImportViewSet(viewsets.ViewSet):
         if kind == "spack":
             package = spack.read_package(filename, source=text, name=data.get("product"))
             community = data.get("community")
-            _refuse_unless(product_access.product_import_refusal(user, package.name, community))
+            # The write resolves the recipe to its product by the same rule.
+            target = spack.resolve_product(package.name)
+            _refuse_unless(
+                product_access.spack_import_refusal(user, target, package.name, community)
+            )
             return spack.import_packages(
                 [package], community=community, actor=user, dry_run=dry_run
             )
         product = data["product"]
-        if not Product.objects.filter(slug=product).exists():
+        target = Product.objects.filter(slug=product).first()
+        if target is None:
             raise ImportError_(f"no product {product!r} in the registry", file=filename)
-        _refuse_unless(product_access.product_import_refusal(user, product))
+        _refuse_unless(product_access.compat_import_refusal(user, target))
         return xsdk_compat.import_compat(
             text,
             filename=filename,

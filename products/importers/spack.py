@@ -356,16 +356,43 @@ def read_packages(paths: list[Path], progress: Progress) -> list[SpackPackage]:
     return packages
 
 
+def _spack_names(product: Product) -> list[str]:
+    """The Spack package names a product claims: its ``spack_package`` and its
+    ``facts["spack_packages"]``, lower-cased."""
+    names = [product.spack_package, *((product.facts or {}).get("spack_packages") or [])]
+    return [n.lower() for n in names if isinstance(n, str) and n]
+
+
 def _spack_index() -> dict[str, Product]:
-    """Registry products by every Spack package name they answer to."""
-    index: dict[str, Product] = {}
-    for product in Product.objects.only("id", "slug", "spack_package", "facts"):
-        names = [product.slug, product.spack_package]
-        names += (product.facts or {}).get("spack_packages") or []
-        for n in names:
-            if isinstance(n, str) and n:
-                index.setdefault(n.lower(), product)
+    """Registry products by every Spack package name they answer to, for dependencies: a
+    slug first, so a name some product claims never hides the product of that slug."""
+    products = list(Product.objects.only("id", "slug", "spack_package", "facts"))
+    index: dict[str, Product] = {p.slug: p for p in products}
+    for product in products:
+        for n in _spack_names(product):
+            index.setdefault(n, product)
     return index
+
+
+def resolve_product(name: str) -> Product | None:
+    """The registry product a recipe named ``name`` writes (None: a new product ``name``).
+
+    The one rule for the permission check and the write: the product whose slug is the
+    package name; failing that, the one active member of a community that claims the name
+    (``spack_package`` or ``facts["spack_packages"]``). Any signed-in user may set
+    ``spack_package`` on their own product, so a claim counts only once an approved onramp
+    has vetted the product; several such claims answer none rather than one at random.
+    """
+    product = Product.objects.filter(slug=name).first()
+    if product is not None:
+        return product
+    members = (
+        Product.objects.filter(memberships__state=Membership.State.ACTIVE)
+        .distinct()
+        .only("id", "slug", "spack_package", "facts")
+    )
+    claims = [p for p in members if name.lower() in _spack_names(p)]
+    return claims[0] if len(claims) == 1 else None
 
 
 def import_packages(
@@ -438,8 +465,8 @@ def _upsert_products(
     return products
 
 
-def _upsert_product(package: SpackPackage, index, summary: Summary, actor) -> Product:
-    product = index.get(package.name)
+def _upsert_product(package: SpackPackage, summary: Summary, actor) -> Product:
+    product = resolve_product(package.name)
     values = _recipe_values(package)
     facts = _recipe_facts(package)
     if product is None:

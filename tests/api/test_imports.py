@@ -104,7 +104,8 @@ def test_a_hub_admin_imports_anything(client_for, hub_admin, other_product, xsdk
     assert Assessment.objects.filter(product=other_product).count() == 23
 
 
-def test_a_lead_imports_a_catalog_file_touching_only_their_members(client_for, lead, product):
+def test_a_lead_imports_a_catalog_file_changing_a_member_they_maintain(client_for, lead, product):
+    product.maintainers.add(lead)  # metadata is its maintainers' to change, as in the API
     response = client_for(lead).post(URL, catalog(), format="multipart")
     assert response.status_code == 200, response.json()
     assert response.json()["changes"]["products"] == {
@@ -119,6 +120,7 @@ def test_a_lead_imports_a_catalog_file_touching_only_their_members(client_for, l
 def test_a_lead_may_not_import_a_catalog_touching_another_communitys_product(
     client_for, lead, product, other_product
 ):
+    product.maintainers.add(lead)  # widget is theirs to change; gadget is not
     text = LEAD_CATALOG + "- slug: gadget\n  name: Gadget\n"
     response = client_for(lead).post(URL, catalog(text), format="multipart")
     assert response.status_code == 403
@@ -133,28 +135,42 @@ def test_a_lead_may_not_import_communities_or_policy_sets(client_for, lead, prod
     assert response.status_code == 403
 
 
-def test_a_lead_may_add_a_new_product_that_joins_their_community(client_for, lead, community):
+def test_a_lead_may_not_add_a_new_product_that_joins_their_community_without_an_onramp(
+    client_for, lead, community
+):
     text = (
         "format: peso-catalog/1\nproducts:\n- {slug: newbie, name: Newbie}\n"
         "memberships:\n- {product: newbie, community: alpha}\n"
     )
     response = client_for(lead).post(URL, catalog(text), format="multipart")
+    assert response.status_code == 403
+    assert "onramp" in response.json()["detail"]
+    assert not Product.objects.filter(slug="newbie").exists()
+    assert not Membership.objects.exists()
+
+
+def test_a_lead_imports_a_new_spack_recipe(client_for, lead, community):
+    data = {"kind": "spack", "file": upload(DATA / "spack/packages/sparsesolve/package.py")}
+    response = client_for(lead).post(URL, data, format="multipart")
     assert response.status_code == 200, response.json()
-    assert Membership.objects.filter(product__slug="newbie", community=community).exists()
+    body = response.json()
+    assert body["changes"]["products"]["created"] == 1
+    assert any("superlu-dist" in u["reason"] for u in body["unplaced"])
+    assert not Membership.objects.exists()
 
 
-def test_a_lead_imports_a_spack_recipe_into_their_community(client_for, lead, community):
+def test_a_lead_may_not_make_a_spack_recipe_join_their_community_without_an_onramp(
+    client_for, lead, community
+):
     data = {
         "kind": "spack",
         "community": "alpha",
         "file": upload(DATA / "spack/packages/sparsesolve/package.py"),
     }
     response = client_for(lead).post(URL, data, format="multipart")
-    assert response.status_code == 200, response.json()
-    body = response.json()
-    assert body["changes"]["products"]["created"] == 1
-    assert any("superlu-dist" in u["reason"] for u in body["unplaced"])
-    assert Membership.objects.filter(product__slug="sparsesolve", community=community).exists()
+    assert response.status_code == 403
+    assert not Product.objects.filter(slug="sparsesolve").exists()
+    assert not Membership.objects.exists()
 
 
 def test_a_lead_may_not_import_a_spack_recipe_into_another_community(
