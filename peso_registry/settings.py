@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "peso_registry.middleware.SecurityHeadersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -202,6 +203,22 @@ if HTTPS:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every response (peso_registry/middleware.py): scripts, styles and images from the app
+# only; no inline script, no inline style attribute, no plugin, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# --- Request bodies ---------------------------------------------------------------------
+# A form or JSON body (not an uploaded file) of at most 2.5 MB, read in memory; the API's
+# JSON parser applies the same cap. Uploaded files above 2.5 MB go to a temporary file; the
+# imports endpoint caps each kind of file (products/imports_api.py MAX_UPLOAD). Only the
+# imports endpoint takes files, one at a time.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 # --- REST framework -------------------------------------------------------------------
 API_ANON_RATE = env_str("API_ANON_RATE", "300/min")
@@ -214,7 +231,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # The API speaks JSON (imports take a multipart upload, set on their view): form
     # encodings lose the schema's types and nesting.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # (peso_registry/parsers.py: DRF's JSONParser with size and nesting caps checked before
+    # decoding, so a deeply nested body is a 400, never a RecursionError.)
+    "DEFAULT_PARSER_CLASSES": ["peso_registry.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "peso_registry.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": [

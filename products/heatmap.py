@@ -26,7 +26,8 @@ class Style:
     ink: str
 
 
-# Fill/ink pairs keep the letter at ≥4.5:1 contrast.
+# Fill/ink pairs keep the letter at ≥4.5:1 contrast. The legend repeats them as
+# .swatch-<status> in static/css/site.css (no inline style: the page's CSP forbids it).
 STYLES = {
     "full": Style("Full", "F", "#1e6b34", "#ffffff"),
     "partial": Style("Partial", "P", "#f2c14e", "#1a1a1a"),

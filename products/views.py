@@ -135,8 +135,9 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
         response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["ETag"] = etag
     response["Cache-Control"] = "public, max-age=300"
-    # Embedded on other sites' READMEs: the SVG itself carries no script.
-    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    # Embedded on other sites' READMEs: the SVG itself carries no script and no style (its
+    # colours are presentation attributes), so opened on its own it may load nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     return response
 
 

@@ -62,9 +62,26 @@ def page(browser, request):
             else None
         ),
     )
+    # Anything the Content-Security-Policy blocks is a bug too: the browser reports it on
+    # the console ("Refused to ...") and as a securitypolicyviolation event.
+    violations: list[str] = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' at ' + "
+        "e.sourceFile + ':' + e.lineNumber));"
+    )
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text or m.text.startswith("CSP violation")
+            else None
+        ),
+    )
     yield page
     context.close()
     assert outside == [], f"requests left the site: {outside}"
+    assert violations == [], f"the Content-Security-Policy blocked: {violations}"
 
 
 @pytest.fixture

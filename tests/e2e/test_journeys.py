@@ -155,3 +155,18 @@ def test_pages_fit_a_phone_screen(live_server, browser, shot, catalog):
             shot(page, f"phone-{name}")
     finally:
         context.close()
+
+
+def test_pages_and_the_api_docs_run_under_the_content_security_policy(
+    live_server, page, shot, catalog
+):
+    """The page fixture fails the test on any CSP violation the browser reports; Swagger
+    UI (its own script and styles, served by the app) still renders the operations."""
+    for path in ["/", "/communities/alpha/", "/products/widget/", "/accounts/login/"]:
+        page.goto(live_server.url + path)
+        assert "default-src 'self'" in page.evaluate(
+            "fetch(location.href).then(r => r.headers.get('content-security-policy'))"
+        )
+    page.goto(live_server.url + "/api/docs/")
+    page.get_by_text("/api/v1/products/", exact=False).first.wait_for()
+    shot(page, "api-docs")
