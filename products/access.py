@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.roles import is_hub_admin, is_signed_in
-from products.models import Membership, Product
+from products.models import Assessment, Membership, Product
 from spokes.access import is_community_lead, lead_community_ids
-from spokes.models import Community
+from spokes.models import Community, PolicySet
 
 if TYPE_CHECKING:
     from products.importers.catalog import Catalog
@@ -64,7 +64,8 @@ def can_manage_stakeholders(user) -> bool:
 #   dependencies  only of a product they may edit, or one the file creates
 #   memberships   never created or changed: memberships come from an approved onramp;
 #                 a record must match an existing membership field for field
-#   assessments   only of a product they may assess (can_assess), or one the file creates
+#   assessments   only of a product they may assess (can_assess), or one the file creates;
+#                 `assessed_by` only themselves, unless the assessment already names another
 #   uses          only of a product they may record uses of (can_record_use), or one the
 #                 file creates
 #   communities, policy sets, stakeholders: hub admins only.
@@ -176,13 +177,32 @@ def catalog_memberships_refusal(user, parsed: Catalog, products: _Products) -> s
 
 
 def catalog_assessments_refusal(user, parsed: Catalog, products: _Products) -> str | None:
+    """can_assess, as ``products.services.upsert_assessment``; and as there, the assessor
+    is the importer: ``assessed_by`` may name someone else only where it already does."""
     for r in parsed.assessments:
         if not products.may(can_assess, r["product"]):
             return (
                 f"{_row(parsed, 'assessment', r)}: only the product's maintainers, leads of a "
                 "community it belongs to, or a hub admin may assess it."
             )
+        if r.get("assessed_by") not in (None, user.get_username()) and not _assessed_by(r):
+            return f"{_row(parsed, 'assessment', r)}: assessed_by may name only you."
     return None
+
+
+def _assessed_by(r) -> bool:
+    """Does the registry's assessment of this record already name its ``assessed_by``?"""
+    version = (
+        r.get("version")
+        or PolicySet.objects.filter(slug=r["policy_set"]).values_list("version", flat=True).first()
+    )
+    return Assessment.objects.filter(
+        product__slug=r["product"],
+        policy__policy_set__slug=r["policy_set"],
+        policy__version=version,
+        policy__code=r["policy"],
+        assessed_by__username=r["assessed_by"],
+    ).exists()
 
 
 def catalog_uses_refusal(user, parsed: Catalog, products: _Products) -> str | None:

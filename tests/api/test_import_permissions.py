@@ -141,6 +141,26 @@ def test_a_lead_may_not_rewrite_another_communitys_assessments(client_for, world
     assert body["detail"].startswith("catalog.yaml:3:3: assessment of 'gadget'")
 
 
+def test_a_lead_may_not_sign_an_assessment_in_someone_elses_name(client_for, world, lead):
+    """As through the API, the assessor is whoever makes the write."""
+    text = (
+        HEAD + "assessments:\n- {product: widget, policy_set: base, policy: P1, status: full,"
+        " assessed_by: maintainer}\n"
+    )
+    assert "assessed_by" in refused(client_for(lead), text)["detail"]
+
+
+def test_a_lead_may_keep_an_assessments_recorded_assessor(client_for, world, lead, maintainer):
+    Assessment.objects.filter(product=world["widget"]).update(assessed_by=maintainer)
+    text = (
+        HEAD + "assessments:\n- {product: widget, policy_set: base, policy: P1, status: full,"
+        " assessed_by: maintainer}\n"
+    )
+    response = post_catalog(client_for(lead), text)
+    assert response.status_code == 200, response.json()
+    assert Assessment.objects.get(product=world["widget"]).status == "full"
+
+
 def test_a_lead_may_not_change_dependencies_of_a_product_they_do_not_maintain(
     client_for, world, lead
 ):
