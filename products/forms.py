@@ -26,6 +26,8 @@ NEEDS_JUSTIFICATION = {Assessment.Status.PARTIAL, Assessment.Status.NA}
 def _formfield(field: models.Field, **kwargs):
     if isinstance(field, models.URLField):
         kwargs["assume_scheme"] = URL_SCHEME
+        # The form field checks first; the model's validators run only on a value it passed.
+        kwargs["validators"] = [validate_web_url]
     return field.formfield(**kwargs)
 
 

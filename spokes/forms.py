@@ -39,6 +39,8 @@ COMMUNITY_FIELDS = [
 def _formfield(field: models.Field, **kwargs):
     if isinstance(field, models.URLField):
         kwargs["assume_scheme"] = URL_SCHEME
+        # The form field checks first; the model's validators run only on a value it passed.
+        kwargs["validators"] = [validate_web_url]
     return field.formfield(**kwargs)
 
 
