@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
@@ -24,9 +24,17 @@ from products import access as product_access
 from products.importers import catalog, spack, xsdk_compat
 from products.importers.errors import ImportError_
 from products.models import Product
+from spokes import access as spoke_access
 
 KINDS = ("catalog", "spack", "xsdk_compat")
-MAX_UPLOAD = 50 * 1024 * 1024
+MB = 1024 * 1024
+# The largest file of each kind. A catalog export of 10,000 products is about 7 MB of YAML
+# or 9 MB of JSON (benchmarks/import_10k.py); longer descriptions may double it. Real Spack
+# recipes are under 100 KB and xSDK compatibility files under 50 KB.
+MAX_UPLOAD = {"catalog": 32 * MB, "spack": 1 * MB, "xsdk_compat": 1 * MB}
+# A request body larger than the largest file plus its form fields is refused from its
+# Content-Length, before the upload is read at all.
+MAX_REQUEST = max(MAX_UPLOAD.values()) + 64 * 1024
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -59,6 +67,37 @@ def _truthy(value) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
 
 
+def _size(limit: int) -> str:
+    return f"{limit // MB} MB" if limit % MB == 0 else f"{limit} bytes"
+
+
+class MayImport(BasePermission):
+    """Asked before the request body is read: only hub admins and community leads may
+    import at all, so nobody else's upload is ever parsed. The per-record rules of
+    ``products.access`` follow once the file is read."""
+
+    message = "Only hub admins and community leads may import files."
+
+    def has_permission(self, request, view) -> bool:
+        return spoke_access.may_import(request.user)
+
+
+def _too_large(request) -> Response | None:
+    """A 413 when the declared body is larger than any accepted upload (read from
+    Content-Length, so the body itself is not read)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared <= MAX_REQUEST:
+        return None
+    largest = _size(max(MAX_UPLOAD.values()))
+    return Response(
+        {"detail": f"The upload is too large: files of at most {largest} are accepted."},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
 def _refuse_unless(refusal: str | None) -> None:
     if refusal is not None:
         raise PermissionDenied(refusal)
@@ -67,7 +106,7 @@ def _refuse_unless(refusal: str | None) -> None:
 class ImportViewSet(viewsets.ViewSet):
     """Imports (catalog file, Spack recipe, xSDK compatibility file)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MayImport]
     parser_classes = [MultiPartParser]  # a file upload: url-encoded forms cannot carry it
 
     @extend_schema(
@@ -107,6 +146,9 @@ class ImportViewSet(viewsets.ViewSet):
         },
     )
     def create(self, request):
+        too_large = _too_large(request)
+        if too_large is not None:
+            return too_large
         form = ImportRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -114,8 +156,12 @@ class ImportViewSet(viewsets.ViewSet):
         filename = upload.name or "upload"
         dry_run = _truthy(request.query_params.get("dry_run", request.data.get("dry_run", "")))
         try:
-            if upload.size and upload.size > MAX_UPLOAD:
-                raise ImportError_("the file is larger than 50 MB", file=filename)
+            limit = MAX_UPLOAD[data["kind"]]
+            if upload.size and upload.size > limit:
+                raise ImportError_(
+                    f"the file is larger than {_size(limit)}, the limit for {data['kind']} files",
+                    file=filename,
+                )
             try:
                 text = upload.read().decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -53,3 +53,9 @@ def can_edit_policy_set(user, policy_set: PolicySet) -> bool:
     if is_hub_admin(user):
         return True
     return policy_set.owner_id is not None and policy_set.owner_id in lead_community_ids(user)
+
+
+def may_import(user) -> bool:
+    """The check an import asks before reading its file: hub admins, and leads of some
+    community. Which records a lead may then write is ``products.access``'s per-file rule."""
+    return is_hub_admin(user) or bool(lead_community_ids(user))

@@ -19,6 +19,10 @@ from products.importers.errors import ImportError_
 
 Mark = tuple[int, int]  # 1-based line, column
 
+# Deepest nesting of mappings and sequences a file may have. A catalog file needs about six
+# levels; the cap keeps every walk over the parsed values far from Python's recursion limit.
+MAX_DEPTH = 50
+
 
 class LocDict(dict):
     """A mapping with ``mark`` (its own position), ``key_marks`` and ``value_marks``."""
@@ -132,12 +136,65 @@ def _convert_sequence(loader: _Loader, node: yaml.SequenceNode, memo: dict) -> L
     return result
 
 
+def _alias_error(text: str, filename: str) -> ImportError_:
+    """The first alias of the text, found again from the parser's events (only when one
+    was seen: the composer has already replaced aliases by the nodes they name)."""
+    line, column = 1, 1
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line, column = event.start_mark.line + 1, event.start_mark.column + 1
+            break
+    return ImportError_(
+        "YAML aliases (*name) are not allowed in a catalog file; write the value out",
+        file=filename,
+        line=line,
+        column=column,
+    )
+
+
+def _check_nodes(text: str, filename: str, root) -> None:
+    """Refuse aliases and nesting deeper than MAX_DEPTH before anything walks the nodes.
+
+    The composer shares one node between an anchor and its aliases, so an alias shows as a
+    node met twice; a recursive alias as a node inside itself. Stopping at the first
+    repeat keeps this linear in the text, whatever an alias bomb would expand to. It runs
+    before merge keys (``<<``) are flattened, since flattening copies aliased mappings.
+    """
+    seen = {id(root)}
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if depth > MAX_DEPTH:
+            line, column = _yaml_mark(node)
+            raise ImportError_(
+                f"nesting too deep (more than {MAX_DEPTH} levels)",
+                file=filename,
+                line=line,
+                column=column,
+            )
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value
+        for child in children:
+            # Checked as each node is reached, so an alias is named before nesting is.
+            if id(child) in seen:
+                raise _alias_error(text, filename)
+            seen.add(id(child))
+            stack.append((child, depth + 1))
+
+
 def parse_yaml(text: str, filename: str):
     loader = _Loader(text)
     loader.filename = filename
     try:
         node = loader.get_single_node()
-        return None if node is None else _convert(loader, node, {})
+        if node is None:
+            return None
+        _check_nodes(text, filename, node)
+        return _convert(loader, node, {})
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = (
@@ -252,7 +309,38 @@ class _JsonWalker:
             index = self.skip(index + 1)
 
 
+# A JSON string (escapes included; an unterminated one runs to the end, so no quote is
+# scanned twice) or one bracket; anything else is skipped over.
+_JSON_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.S)
+
+
+def too_deep_at(text: str, limit: int = MAX_DEPTH) -> int | None:
+    """The index of the first bracket nesting deeper than ``limit``, else None.
+
+    One pass over the text, with no recursion, so it can run before a recursive decoder.
+    """
+    depth = 0
+    for match in _JSON_NESTING.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return match.start()
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
 def parse_json(text: str, filename: str):
+    deep = too_deep_at(text)
+    if deep is not None:
+        line, column = _JsonWalker(text, filename).mark(deep)
+        raise ImportError_(
+            f"nesting too deep (more than {MAX_DEPTH} levels)",
+            file=filename,
+            line=line,
+            column=column,
+        )
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
