@@ -9,13 +9,27 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.forms import TokenForm
+from accounts.forms import SignInForm, TokenForm
 from accounts.models import ApiToken
 from accounts.services import issue_token, revoke_token
 
-login_view = auth_views.LoginView.as_view(
-    template_name="accounts/login.html", redirect_authenticated_user=False
-)
+
+class LoginView(auth_views.LoginView):
+    """Sign in; a refusal for too many failures answers 429 with Retry-After."""
+
+    form_class = SignInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = False
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.throttled_for:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled_for)
+        return response
+
+
+login_view = LoginView.as_view()
 logout_view = auth_views.LogoutView.as_view()
 
 

@@ -168,6 +168,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:account"
 LOGOUT_REDIRECT_URL = "home"
+# Failed sign-ins (accounts/signin.py), counted per account and per client address:
+# (free failures, failures that lock); past the free ones each failure doubles the wait
+# (2 s, 4 s ...), and at the limit the account or address is locked for lockout_seconds.
+SIGNIN_THROTTLE = {
+    "account": (3, 10),
+    "address": (10, 30),
+    "lockout_seconds": env_int("SIGNIN_LOCKOUT_SECONDS", 900),
+}
+# Proxies in front of the app that append to X-Forwarded-For (peso_registry/client.py):
+# the client address is read that many entries from the right; 0 ignores the header.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

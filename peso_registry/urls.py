@@ -4,8 +4,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.forms import AdminSignInForm
 from peso_registry import views
 from peso_registry.api import not_found, router
+
+# The admin's sign-in page counts failures like the site's own (accounts/signin.py).
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
