@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from events.validation import validate_web_url
 from spokes.models import (
     LEAD_ROLES,
     Community,
@@ -236,7 +237,13 @@ class PolicyWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     level = serializers.ChoiceField(choices=Policy.Level.choices, default=Policy.Level.MANDATORY)
-    url = serializers.URLField(source="source_url", required=False, allow_blank=True, default="")
+    url = serializers.URLField(
+        source="source_url",
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_web_url],
+    )
     adapts = serializers.CharField(
         required=False,
         allow_null=True,

@@ -14,6 +14,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from accounts import roles
 from events.log import Verb, record
+from events.validation import check_web_urls, web_url_problem
 from spokes import access as spokes_access
 from spokes.models import Community, CommunityRole, GovernanceBody, Policy, PolicySet, Seat
 
@@ -48,6 +49,7 @@ def create_community(
     if not spokes_access.can_create_community(by):
         raise PermissionDenied("Only a hub admin may create a community.")
     _check_fields(fields, COMMUNITY_FIELDS)
+    check_web_urls(website=fields.get("website", ""))
     community = Community(slug=slug, name=name, **fields)
     community._history_user = by
     community.save()
@@ -66,6 +68,7 @@ def update_community(
         raise PermissionDenied("Only a lead of this community or a hub admin may change it.")
     changes.pop("slug", None)
     _check_fields(changes, COMMUNITY_FIELDS)
+    check_web_urls(website=changes.get("website", ""))
     changed = sorted(k for k, v in changes.items() if getattr(community, k) != v)
     if changed:
         for key, value in changes.items():
@@ -350,6 +353,9 @@ def _check_policy_items(items: list[dict], existing: dict[str, Policy]) -> None:
             raise ValidationError(
                 {"policies": [f"Policy {position}: {' and '.join(missing)} required."]}
             )
+        problem = web_url_problem(item.get("source_url") or "")
+        if problem:
+            raise ValidationError({"policies": [f"Policy {position}: url: {problem}"]})
     codes = [item["code"] for item in items]
     if len(set(codes)) != len(codes):
         raise ValidationError({"policies": ["Each code appears once."]})

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from events.models import Event
 from products.models import Assessment, Product, Stakeholder
-from spokes.models import Community
+from spokes.models import Community, Policy, PolicySet
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +188,32 @@ def test_an_xsdk_import_with_a_bad_evidence_url_writes_nothing(client_for, hub_a
     assert "evidence_url" in body
     assert HINT in body
     assert not Assessment.objects.exists()
+
+
+# --- policy sets -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", BAD_URLS)
+def test_a_policy_source_url_must_be_a_web_address(client_for, hub_admin, policy_set, bad):
+    client = client_for(hub_admin)
+    policy = {"code": "N1", "title": "New", "url": bad}
+    created = client.post(
+        "/api/v1/policy-sets/",
+        {"slug": "new-set", "name": "New", "version": "1", "policies": [policy]},
+        format="json",
+    )
+    assert created.status_code == 400, created.content
+    assert HINT in created.content.decode()
+    assert not PolicySet.objects.filter(slug="new-set").exists()
+    patched = client.patch(
+        "/api/v1/policy-sets/base/",
+        {
+            "policies": [
+                {"code": p.code, "title": p.title, "url": bad} for p in policy_set.policies.all()
+            ]
+        },
+        format="json",
+    )
+    assert patched.status_code == 400, patched.content
+    assert HINT in patched.content.decode()
+    assert not Policy.objects.exclude(source_url="").exists()

@@ -166,3 +166,22 @@ def test_the_assessment_form_refuses_an_ftp_evidence_url(
     assert response.status_code == 200
     assert HINT in response.content.decode()
     assert not Assessment.objects.exists()
+
+
+def test_the_policy_set_form_refuses_a_quoted_source_url(client_as, hub_admin, policy_set):
+    data = {
+        "name": policy_set.name,
+        "version": policy_set.version,
+        "adopted": policy_set.adopted or "",
+        "description": policy_set.description,
+        "policies-TOTAL_FORMS": "1",
+        "policies-INITIAL_FORMS": "0",
+        "policies-0-code": "P9",
+        "policies-0-title": "Quoted",
+        "policies-0-level": "mandatory",
+        "policies-0-source_url": 'https://example.org/"onmouseover=alert(1)',
+    }
+    response = client_as(hub_admin).post("/policy-sets/base/edit/", data)
+    assert response.status_code == 200
+    assert HINT in response.content.decode()
+    assert not policy_set.policies.filter(code="P9").exists()
