@@ -51,6 +51,7 @@ class LifecycleRequestViewSet(ResourceViewSet):
     row is locked, then permission (403), then ``If-Match`` (412), then the body (400),
     then the service (409 for a transition the state does not allow)."""
 
+    lookup_value_regex = "[0-9]+"
     permission_classes = [ReadOnly | CanActOnRequest]
     serializer_class = LifecycleRequestSerializer
     # For the schema (peso_registry/schema.py): PATCH and the transitions check If-Match

@@ -10,6 +10,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from rest_framework import mixins, viewsets
@@ -107,10 +108,17 @@ class ConditionalMixin:
         return self.respond(instance, status=201)
 
     def lock_target(self) -> None:
+        """Lock the addressed row, if there is one; a lookup value the column cannot hold
+        locks nothing (``get_object`` then answers 404)."""
         lookup = self.lookup_url_kwarg or self.lookup_field
         model = self.get_queryset().model
-        rows = model.objects.select_for_update().filter(**{self.lookup_field: self.kwargs[lookup]})
-        list(rows.values_list("pk", flat=True))
+        try:
+            rows = model.objects.select_for_update().filter(
+                **{self.lookup_field: self.kwargs[lookup]}
+            )
+            list(rows.values_list("pk", flat=True))
+        except (TypeError, ValueError, DjangoValidationError):
+            return
 
     def partial_update(self, request, *args, **kwargs):
         with transaction.atomic():

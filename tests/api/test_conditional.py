@@ -208,3 +208,11 @@ def test_twenty_concurrent_request_patches_with_one_etag_let_exactly_one_through
     winner = LifecycleRequest.objects.get(pk=req.pk).rationale
     assert winner.startswith("Writer ")
     assert Event.objects.filter(request=req, verb="request_updated").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("address", ["/api/v1/requests/null,null/", "/api/v1/requests/abc/"])
+def test_a_write_to_a_request_address_that_names_no_row_is_a_404(client_for, maintainer, address):
+    client = client_for(maintainer)
+    assert client.patch(address, {"rationale": "x"}, format="json").status_code == 404
+    assert client.post(f"{address}submit/", {}, format="json").status_code == 404
