@@ -151,7 +151,18 @@ elif CACHE_URL.startswith("memcached://"):
             "LOCATION": CACHE_URL.removeprefix("memcached://"),
         }
     }
-elif CACHE_URL in ("", "locmem://"):
+elif CACHE_URL in ("", "db://"):
+    # The default: a table in the app's own database (created by `migrate`, and by
+    # `createcachetable`), so that every app process counts the same throttle hits even
+    # with no cache server. Redis is the faster choice for a busy deployment.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "peso_cache",
+        }
+    }
+elif CACHE_URL == "locmem://":
+    # One process's memory: throttles are per process (a single-process development server).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif CACHE_URL == "dummy://":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
@@ -254,7 +265,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
         "peso_registry.renderers.CSVRenderer",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    # Counted in the default cache, by the client address of peso_registry/client.py.
+    "DEFAULT_THROTTLE_CLASSES": ["peso_registry.throttling.AnonRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {"anon": API_ANON_RATE},
     "DEFAULT_SCHEMA_CLASS": "peso_registry.schema.AutoSchema",
     "EXCEPTION_HANDLER": "peso_registry.exceptions.api_exception_handler",

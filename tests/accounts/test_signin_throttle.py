@@ -27,7 +27,7 @@ def clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def fresh_counts(settings):
+def fresh_counts(db, settings):
     settings.SIGNIN_THROTTLE = {"account": (3, 6), "address": (5, 10), "lockout_seconds": 900}
     cache.clear()
     yield

@@ -1,0 +1,101 @@
+"""Throttles hold across app processes: two gunicorn processes on one embedded (SQLite)
+database with no CACHE_URL, as `bin/serve`'s defaults or a several-worker deployment
+would run, see one count."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from tests.deploy.conftest import ROOT, deployer_env, manage, python
+
+SETTINGS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.CACHES['default']['BACKEND'])"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _status(url: str, **headers: str) -> int:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    address = f"127.0.0.1:{_free_port()}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "peso_registry.wsgi", "-w", "1", "-b", address],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://{address}"
+
+
+def _wait_until_up(base: str) -> None:
+    for _ in range(150):
+        try:
+            if _status(base + "/healthz") == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{base} did not start")
+
+
+def test_two_processes_share_the_anonymous_api_count(tmp_path):
+    env = deployer_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        DEBUG="0",
+        SECRET_KEY="shared-throttle-check-secret-key-0123456789-abcdefghijkl",
+        ALLOWED_HOSTS="127.0.0.1",
+        API_ANON_RATE="3/min",
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
+    env.pop("CACHE_URL", None)
+    env.pop("TRUSTED_PROXIES", None)
+    # The API root reads no table: the cache's own table is all this database needs.
+    made = manage("createcachetable", env=env)
+    assert made.returncode == 0, made.stderr
+    (first, a), (second, b) = _serve(env), _serve(env)
+    try:
+        _wait_until_up(a)
+        _wait_until_up(b)
+        assert [_status(a + "/api/v1/") for _ in range(3)] == [200, 200, 200]
+        # The other process has seen none of those requests, yet counts them; nor does a
+        # forged X-Forwarded-For (no proxy is trusted by default) start a fresh count.
+        assert _status(b + "/api/v1/") == 429
+        assert _status(b + "/api/v1/", **{"X-Forwarded-For": "198.51.100.23"}) == 429
+    finally:
+        for server in (first, second):
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def test_the_default_cache_is_the_database_and_a_redis_url_selects_redis():
+    env = deployer_env()
+    env.pop("CACHE_URL", None)
+    default = python(["-c", SETTINGS], {**env, "DJANGO_SETTINGS_MODULE": "peso_registry.settings"})
+    assert default.stdout.strip() == "django.core.cache.backends.db.DatabaseCache", default.stderr
+    redis = python(
+        ["-c", SETTINGS + "; import redis"],
+        {
+            **env,
+            "DJANGO_SETTINGS_MODULE": "peso_registry.settings",
+            "CACHE_URL": "redis://x:6379/0",
+        },
+    )
+    assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache", redis.stderr
