@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -82,20 +82,21 @@ class MayImport(BasePermission):
         return spoke_access.may_import(request.user)
 
 
-def _too_large(request) -> Response | None:
-    """A 413 when the declared body is larger than any accepted upload (read from
-    Content-Length, so the body itself is not read)."""
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def _refuse_if_too_large(request) -> None:
+    """A 413 when the declared body is larger than any accepted upload, read from
+    Content-Length, so the body itself is not read."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    if declared <= MAX_REQUEST:
-        return None
-    largest = _size(max(MAX_UPLOAD.values()))
-    return Response(
-        {"detail": f"The upload is too large: files of at most {largest} are accepted."},
-        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    )
+    if declared > MAX_REQUEST:
+        largest = _size(max(MAX_UPLOAD.values()))
+        raise UploadTooLarge(f"The upload is too large: files of at most {largest} are accepted.")
 
 
 def _refuse_unless(refusal: str | None) -> None:
@@ -146,9 +147,9 @@ class ImportViewSet(viewsets.ViewSet):
         },
     )
     def create(self, request):
-        too_large = _too_large(request)
-        if too_large is not None:
-            return too_large
+        # After the permission check (a stranger gets 403 whatever they send), before the
+        # body is read.
+        _refuse_if_too_large(request)
         form = ImportRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data

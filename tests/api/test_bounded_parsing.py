@@ -271,3 +271,14 @@ def test_a_request_declaring_a_huge_body_is_a_413_before_it_is_read(client_for, 
     )
     assert response.status_code == 413
     assert "32 MB" in response.json()["detail"]
+
+
+def test_a_stranger_declaring_a_huge_body_gets_403(client_for, stranger):
+    response = client_for(stranger).generic(
+        "POST",
+        URL,
+        b"--x--\r\n",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(imports_api.MAX_REQUEST + 1),
+    )
+    assert response.status_code == 403
