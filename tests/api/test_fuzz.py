@@ -9,6 +9,8 @@ conforms to the schema, and invalid input rejected.
 - ``test_anonymous_reads``: every GET, as an anonymous client.
 - ``test_hub_admin_writes``: every POST/PATCH/DELETE, as a hub admin with an API token,
   so the write handlers run (and the If-Match / transition paths are reached).
+- ``test_stranger_writes``: the same operations as a signed-in user with no role, whose
+  writes are refused (a documented 4xx, never a 5xx), wherever the refusal is decided.
 
 Each operation runs against a small seeded world; generated path parameters are mostly
 swapped for the slugs and ids of that world (a random slug only tests the 404), while some
@@ -139,10 +141,12 @@ def world(
     extra_set = make_policy_set("extra")  # a base for `base` to name besides itself
     event = Event.objects.create(verb="product.registered", product=product, community=community)
     _, key = ApiToken.issue(user=hub_admin, name="fuzz")
+    _, stranger_key = ApiToken.issue(user=make_user("fuzz-stranger"), name="fuzz")
     products = [product.slug, other_product.slug, newcomer.slug]
     communities = [community.slug, other_community.slug]
     return {
         "token": key,
+        "stranger_token": stranger_key,
         # Path parameters, by collection.
         "slug": {
             "products": products,
@@ -312,4 +316,15 @@ def test_hub_admin_writes(case, world):
     case.call_and_validate(
         headers={"Authorization": f"Token {world['token']}"},
         excluded_checks=excluded_checks_for(case.operation),
+    )
+
+
+@schema.exclude(method="GET").parametrize()
+@FUZZ_SETTINGS
+def test_stranger_writes(case, world):
+    use_world(case, world)
+    case.call_and_validate(
+        headers={"Authorization": f"Token {world['stranger_token']}"},
+        # A stranger's schema-valid write is rightly refused (403), so "accepted" cannot hold.
+        excluded_checks=[*excluded_checks_for(case.operation), positive_data_acceptance],
     )
