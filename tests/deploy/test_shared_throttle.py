@@ -1,16 +1,23 @@
 """Throttles hold across app processes: two gunicorn processes on one embedded (SQLite)
 database with no CACHE_URL, as `bin/serve`'s defaults or a several-worker deployment
-would run, see one count."""
+would run, see one count of anonymous API requests and of failed sign-ins."""
 
 from __future__ import annotations
 
+import http.cookiejar
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 
+import pytest
+
+from tests.conftest import PASSWORD
 from tests.deploy.conftest import ROOT, deployer_env, manage, python
 
 SETTINGS = (
@@ -56,33 +63,80 @@ def _wait_until_up(base: str) -> None:
     raise AssertionError(f"{base} did not start")
 
 
-def test_two_processes_share_the_anonymous_api_count(tmp_path):
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """Two gunicorn processes on one migrated SQLite database, with the defaults (no
+    CACHE_URL, no trusted proxy) and a low anonymous API rate; a user "carol"."""
+    folder = tmp_path_factory.mktemp("shared")
     env = deployer_env(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        DATABASE_URL=f"sqlite:///{folder / 'registry.sqlite3'}",
         DEBUG="0",
         SECRET_KEY="shared-throttle-check-secret-key-0123456789-abcdefghijkl",
         ALLOWED_HOSTS="127.0.0.1",
         API_ANON_RATE="3/min",
-        STATIC_ROOT=str(tmp_path / "static"),
+        STATIC_ROOT=str(folder / "static"),
     )
     env.pop("CACHE_URL", None)
     env.pop("TRUSTED_PROXIES", None)
-    # The API root reads no table: the cache's own table is all this database needs.
-    made = manage("createcachetable", env=env)
-    assert made.returncode == 0, made.stderr
+    migrate = manage("migrate", "-v0", env=env)  # creates the cache table too
+    assert migrate.returncode == 0, migrate.stderr
+    static = manage("collectstatic", "--noinput", "-v0", env=env)  # the pages' manifest
+    assert static.returncode == 0, static.stderr
+    user = manage("shell", "-c", CAROL, env=env)
+    assert user.returncode == 0, user.stderr
     (first, a), (second, b) = _serve(env), _serve(env)
     try:
         _wait_until_up(a)
         _wait_until_up(b)
-        assert [_status(a + "/api/v1/") for _ in range(3)] == [200, 200, 200]
-        # The other process has seen none of those requests, yet counts them; nor does a
-        # forged X-Forwarded-For (no proxy is trusted by default) start a fresh count.
-        assert _status(b + "/api/v1/") == 429
-        assert _status(b + "/api/v1/", **{"X-Forwarded-For": "198.51.100.23"}) == 429
+        yield a, b
     finally:
         for server in (first, second):
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_two_processes_share_the_anonymous_api_count(two_processes):
+    a, b = two_processes
+    assert [_status(a + "/api/v1/") for _ in range(3)] == [200, 200, 200]
+    # The other process has seen none of those requests, yet counts them; nor does a
+    # forged X-Forwarded-For (no proxy is trusted by default) start a fresh count.
+    assert _status(b + "/api/v1/") == 429
+    assert _status(b + "/api/v1/", **{"X-Forwarded-For": "198.51.100.23"}) == 429
+
+
+def test_two_processes_share_the_failed_sign_in_count(two_processes):
+    a, b = two_processes
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+    )
+    for _ in range(4):  # three free failures, and a fourth that asks for a wait
+        assert _sign_in(browser, a, "wrong guess") == 200
+    # The other process refuses even the right password while that wait runs.
+    assert _sign_in(browser, b, PASSWORD) == 429
+
+
+CAROL = (
+    "from django.contrib.auth.models import User; "
+    f"User.objects.create_user('carol', password={PASSWORD!r})"
+)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _sign_in(browser, base: str, password: str) -> int:
+    with browser.open(base + "/accounts/login/", timeout=10) as page:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token.group(1), "username": "carol", "password": password}
+    ).encode()
+    try:
+        with browser.open(base + "/accounts/login/", data=body, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def test_the_default_cache_is_the_database_and_a_redis_url_selects_redis():
