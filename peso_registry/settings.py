@@ -159,6 +159,10 @@ elif CACHE_URL in ("", "db://"):
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "peso_cache",
+            # Past MAX_ENTRIES the cache drops expired rows, then a third of the rest: a
+            # room large enough that a flood of fresh keys cannot evict live throttle counts
+            # (Django's default is 300).
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 elif CACHE_URL == "locmem://":

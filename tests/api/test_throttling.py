@@ -31,3 +31,17 @@ def test_behind_a_trusted_proxy_each_client_it_saw_has_its_own_count(api_client,
     ]
     assert seen == [200, 200, 429]
     assert api_client.get(ROOT, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_flood_of_fresh_addresses_does_not_evict_a_live_count(api_client):
+    """The cache drops entries past its size limit: the limit must leave room for far
+    more clients than a small flood brings, or the flood would reset the count."""
+    assert [api_client.get(ROOT, REMOTE_ADDR="1.0.0.1").status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    for n in range(400):
+        api_client.get(ROOT, REMOTE_ADDR=f"9.0.{n // 250}.{n % 250}")
+    assert api_client.get(ROOT, REMOTE_ADDR="1.0.0.1").status_code == 429
