@@ -9,9 +9,9 @@ A failure-free ``lockout_seconds`` forgets the count; a successful sign-in forge
 account's count (not the address's, so that signing in to one's own account does not
 reset a guess run against others).
 
-Counts live in the default cache, which every app process shares (the database cache
-unless CACHE_URL names Redis or memcached; settings.py), so adding workers does not add
-attempts. The read-modify-write of a count is not atomic: concurrent failures may be
+Counts live in the default cache: with CACHE_URL=db:// or redis:// every app process
+shares it, so adding workers does not add attempts (README; the default, local memory,
+holds for one process). The read-modify-write of a count is not atomic: concurrent failures may be
 counted as fewer, by at most the number of requests in flight at once.
 """
 

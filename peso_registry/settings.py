@@ -151,10 +151,10 @@ elif CACHE_URL.startswith("memcached://"):
             "LOCATION": CACHE_URL.removeprefix("memcached://"),
         }
     }
-elif CACHE_URL in ("", "db://"):
-    # The default: a table in the app's own database (created by `migrate`, and by
-    # `createcachetable`), so that every app process counts the same throttle hits even
-    # with no cache server. Redis is the faster choice for a busy deployment.
+elif CACHE_URL == "db://":
+    # A table in the app's own database (created by `migrate`, and by `createcachetable`):
+    # every app process counts the same throttle hits with no cache server. It costs a few
+    # queries per anonymous API request; Redis is the faster choice for a busy deployment.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -165,9 +165,15 @@ elif CACHE_URL in ("", "db://"):
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
-elif CACHE_URL == "locmem://":
-    # One process's memory: throttles are per process (a single-process development server).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL in ("", "locmem://"):
+    # One process's memory: throttles are per process. Fine for one process (bin/serve);
+    # several processes need db:// or redis:// (README).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},  # as the database cache's, above
+        }
+    }
 elif CACHE_URL == "dummy://":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 else:

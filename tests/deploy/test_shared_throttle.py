@@ -1,6 +1,6 @@
 """Throttles hold across app processes: two gunicorn processes on one embedded (SQLite)
-database with no CACHE_URL, as `bin/serve`'s defaults or a several-worker deployment
-would run, see one count of anonymous API requests and of failed sign-ins."""
+database with CACHE_URL=db://, as README asks of a several-worker deployment, see one
+count of anonymous API requests and of failed sign-ins."""
 
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def _wait_until_up(base: str) -> None:
 
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory) -> Iterator[tuple[str, str]]:
-    """Two gunicorn processes on one migrated SQLite database, with the defaults (no
-    CACHE_URL, no trusted proxy) and a low anonymous API rate; a user "carol"."""
+    """Two gunicorn processes on one migrated SQLite database, with the database cache,
+    no trusted proxy and a low anonymous API rate; a user "carol"."""
     folder = tmp_path_factory.mktemp("shared")
     env = deployer_env(
         DATABASE_URL=f"sqlite:///{folder / 'registry.sqlite3'}",
@@ -76,7 +76,7 @@ def two_processes(tmp_path_factory) -> Iterator[tuple[str, str]]:
         API_ANON_RATE="3/min",
         STATIC_ROOT=str(folder / "static"),
     )
-    env.pop("CACHE_URL", None)
+    env["CACHE_URL"] = "db://"  # what README asks of a several-process deployment
     env.pop("TRUSTED_PROXIES", None)
     migrate = manage("migrate", "-v0", env=env)  # creates the cache table too
     assert migrate.returncode == 0, migrate.stderr
@@ -139,10 +139,12 @@ def _sign_in(browser, base: str, password: str) -> int:
         return error.code
 
 
-def test_the_default_cache_is_the_database_and_a_redis_url_selects_redis():
+def test_db_and_redis_urls_select_the_shared_caches():
     env = deployer_env()
-    env.pop("CACHE_URL", None)
-    default = python(["-c", SETTINGS], {**env, "DJANGO_SETTINGS_MODULE": "peso_registry.settings"})
+    default = python(
+        ["-c", SETTINGS],
+        {**env, "DJANGO_SETTINGS_MODULE": "peso_registry.settings", "CACHE_URL": "db://"},
+    )
     assert default.stdout.strip() == "django.core.cache.backends.db.DatabaseCache", default.stderr
     redis = python(
         ["-c", SETTINGS + "; import redis"],
