@@ -172,6 +172,19 @@ class AutoSchema(BaseAutoSchema):
             and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
             schema["pattern"] = r"\S"  # DRF trims whitespace: all-blank is blank
+        if (
+            direction == "request"
+            and isinstance(schema, dict)
+            and schema.get("format") == "uri"
+            and schema.get("type") == "string"
+        ):
+            # events.validation.validate_web_url: http(s) to a named host with a top-level
+            # domain, no quotes, angle brackets, backticks, backslashes or white space.
+            label = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+            host = rf"(?:{label}\.)+[a-zA-Z]{{2,63}}"
+            web = rf"https?://{host}(?::[0-9]{{1,5}})?(?:/[^\s\"'<>`\\]*)?"
+            blank = getattr(field, "allow_blank", False)
+            schema["pattern"] = rf"^(?:{web})?$" if blank else rf"^{web}$"
         if isinstance(field, serializers.DecimalField) and isinstance(schema, dict):
             pattern = _decimal_pattern(field)
             if pattern and "pattern" in schema:
