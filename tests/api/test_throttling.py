@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle
 
 ROOT = "/api/v1/"
@@ -10,7 +11,12 @@ ROOT = "/api/v1/"
 
 @pytest.fixture(autouse=True)
 def low_rate(monkeypatch):
+    # Earlier tests in this process made anonymous requests at the suite's high rate; their
+    # hits are still in the cache's history for this address, so start from none.
+    cache.clear()
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/min"})
+    yield
+    cache.clear()
 
 
 @pytest.mark.django_db
