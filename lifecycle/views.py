@@ -37,18 +37,12 @@ def _get_request_for_viewer(request: HttpRequest, pk: int) -> LifecycleRequest:
     return req
 
 
-def _querystring(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 def request_list(request: HttpRequest) -> HttpResponse:
     visible = LifecycleRequest.objects.visible_to(request.user)
     queryset = visible.for_list().order_by("-created_at", "-id")
     filterset = RequestFilter(request.GET or None, queryset=queryset)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page": page, "querystring": _querystring(request)}
+    context = {"filter": filterset, "page": page}
     return render(request, "lifecycle/list.html", context)
 
 
