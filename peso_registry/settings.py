@@ -165,13 +165,26 @@ elif CACHE_URL == "db://":
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
-elif CACHE_URL in ("", "locmem://"):
-    # One process's memory: throttles are per process. Fine for one process (bin/serve);
-    # several processes need db:// or redis:// (README).
+elif CACHE_URL == "" or CACHE_URL.startswith("file://"):
+    # The default: files in one directory (``CACHE_DIR``, or the path of ``file:///path``).
+    # Every app process on the machine reads and writes the same files, so throttles count
+    # across gunicorn workers with no cache server and no query on the database. Several
+    # machines need redis:// (README).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_URL.removeprefix("file://")
+            or env_str("CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+            # Room for many clients' throttle counts: past MAX_ENTRIES a third is culled.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
+elif CACHE_URL == "locmem://":
+    # One process's memory: throttles are per process (a single process, or the tests).
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 20_000},  # as the database cache's, above
+            "OPTIONS": {"MAX_ENTRIES": 20_000},  # as the other caches, above
         }
     }
 elif CACHE_URL == "dummy://":
