@@ -69,6 +69,8 @@ def can_manage_stakeholders(user) -> bool:
 #   uses          only of a product they may record uses of (can_record_use), or one the
 #                 file creates
 #   communities, policy sets, stakeholders: hub admins only.
+#   creating the accounts a file names (create_accounts): hub admins only — an account
+#                 is the hub's, not a community's.
 # A Spack recipe writes its product's metadata and dependencies (can_edit_product, or
 # can_create_product for a new one) and, with a community, would add a membership (refused
 # unless the product is already an active member of it, which they lead); an xSDK
@@ -76,6 +78,7 @@ def can_manage_stakeholders(user) -> bool:
 # import may proceed, or the reason it may not, naming the first offending record.
 
 IMPORTERS = "Only hub admins and community leads may import files."
+CREATE_ACCOUNTS = "Only hub admins may create accounts through an import."
 
 
 def _row(parsed: Catalog, what: str, rec) -> str:
@@ -224,11 +227,13 @@ CATALOG_SECTION_RULES = (
 )
 
 
-def catalog_import_refusal(user, parsed: Catalog) -> str | None:
+def catalog_import_refusal(user, parsed: Catalog, *, create_accounts: bool = False) -> str | None:
     if is_hub_admin(user):
         return None
     if not lead_community_ids(user):
         return IMPORTERS
+    if create_accounts:
+        return CREATE_ACCOUNTS
     if parsed.communities or parsed.policy_sets or parsed.stakeholders:
         return (
             "Only hub admins may import communities, policy sets or stakeholders; remove "

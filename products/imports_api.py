@@ -6,7 +6,9 @@ The same importers as the management commands, the same summary as JSON. Permiss
 community lead imports only what the API would let them write — per section of a catalog
 file, the same access rules as the direct writes; a Spack recipe for a product they may edit
 (or a new one), never adding a membership; an xSDK compatibility file for a product they may
-assess. A refused import is refused as a whole. Anyone else: 403 (401 when anonymous).
+assess; only a hub admin may ask a catalog import to create the accounts it names
+(``create_accounts``). A refused import is refused as a whole. Anyone else: 403 (401 when
+anonymous).
 """
 
 from __future__ import annotations
@@ -48,6 +50,14 @@ class ImportRequestSerializer(serializers.Serializer):
     )
     evidence_url = serializers.URLField(
         required=False, allow_blank=True, help_text="xsdk_compat: where the file is published."
+    )
+    create_accounts = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "catalog: create each user the file names (maintainers, assessors) that the "
+            "registry lacks, inactive and with an unusable password. Hub admins only."
+        ),
     )
 
     def validate(self, attrs):
@@ -176,8 +186,13 @@ class ImportViewSet(viewsets.ViewSet):
         kind = data["kind"]
         if kind == "catalog":
             parsed = catalog.load(text, filename)
-            _refuse_unless(product_access.catalog_import_refusal(user, parsed))
-            return catalog.import_catalog(parsed, actor=user, dry_run=dry_run)
+            create_accounts = data["create_accounts"]
+            _refuse_unless(
+                product_access.catalog_import_refusal(user, parsed, create_accounts=create_accounts)
+            )
+            return catalog.import_catalog(
+                parsed, actor=user, dry_run=dry_run, create_accounts=create_accounts
+            )
         if kind == "spack":
             package = spack.read_package(filename, source=text, name=data.get("product"))
             community = data.get("community")

@@ -4,16 +4,19 @@ is written.
 ``resolve(catalog, errors)`` fetches every registry row the file names (communities, policy
 sets, products, stakeholders, users) and checks that each reference names a record of the
 file or a row of the registry — policies and the policies they adapt included. It raises
-ImportError_ listing every reference that does not resolve.
+ImportError_ listing every reference that does not resolve. With ``create_accounts``, a
+username the registry does not have is not an error but an account to create (it must be
+a username the registry would accept); ``Found.new_usernames`` lists them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from products.importers.catalog.records import Catalog, Errors, Rec
 from products.models import Product, Stakeholder
@@ -34,18 +37,36 @@ class Found:
     products: dict[str, Product]
     stakeholders: dict[str, Stakeholder]
     users: dict[str, Any]
+    # Usernames the file names that the registry lacks, to be created (create_accounts).
+    new_usernames: list[str] = field(default_factory=list)
 
 
-def resolve(catalog: Catalog, errors: Errors) -> Found:
+def resolve(catalog: Catalog, errors: Errors, *, create_accounts: bool = False) -> Found:
     """The registry rows the file refers to; raise ImportError_ if a reference resolves to
-    neither a record of the file nor a row of the registry."""
+    neither a record of the file nor a row of the registry (with ``create_accounts``, an
+    unknown username resolves to an account the import creates)."""
     found = _fetch(catalog)
+    if create_accounts:
+        found.new_usernames = sorted(
+            {username for _, _, username in user_references(catalog)} - set(found.users)
+        )
     check = _ReferenceCheck(catalog, found, errors)
     check.links()
+    check.new_accounts()
     check.assessed_policies()
     check.adapted_policies()
     errors.raise_if_any()
     return found
+
+
+def user_references(cat: Catalog) -> Iterator[tuple[Rec, str, str]]:
+    """(record, field, username) for every user the file names: maintainers, assessors."""
+    for r in cat.products:
+        for username in r.get("maintainers", []):
+            yield r, "maintainers", username
+    for r in cat.assessments:
+        if r.get("assessed_by"):
+            yield r, "assessed_by", r["assessed_by"]
 
 
 def chunks(items: list, size: int) -> Iterable[list]:
@@ -105,8 +126,7 @@ def _fetch_stakeholders(cat: Catalog) -> dict[str, Stakeholder]:
 
 
 def _fetch_users(cat: Catalog) -> dict[str, Any]:
-    usernames = {u for r in cat.products for u in r.get("maintainers", [])}
-    usernames |= {r["assessed_by"] for r in cat.assessments if r.get("assessed_by")}
+    usernames = {username for _, _, username in user_references(cat)}
     User = get_user_model()
     return {
         u.get_username(): u
@@ -130,7 +150,7 @@ class _ReferenceCheck:
             "community": {r["slug"] for r in catalog.communities} | set(found.communities),
             "policy set": set(self.file_sets) | set(found.policy_sets),
             "product": {r["slug"] for r in catalog.products} | set(found.products),
-            "user": set(found.users),
+            "user": set(found.users) | set(found.new_usernames),
             "stakeholder": {r["slug"] for r in catalog.stakeholders} | set(found.stakeholders),
         }
         # A set's version in force: the file's word, else the registry's.
@@ -168,10 +188,31 @@ class _ReferenceCheck:
             self.need(r, product="product", stakeholder="stakeholder")
 
     def maintainers(self, product: Rec) -> None:
-        """Maintainers name registry users (a catalog file holds no users)."""
+        """Maintainers name registry users (a catalog file holds no users), or accounts the
+        import creates."""
         for username in product.get("maintainers", []):
-            if username not in self.found.users:
+            if username not in self.known["user"]:
                 self.errors.add(product.where("maintainers"), f"no user named {username!r}")
+
+    def new_accounts(self) -> None:
+        """An account to create needs a username the registry accepts (its field's length
+        and characters), reported where the file first names it."""
+        pending = set(self.found.new_usernames)
+        if not pending:
+            return
+        User = get_user_model()
+        username_field = User._meta.get_field(User.USERNAME_FIELD)
+        for rec, key, username in user_references(self.catalog):
+            if username not in pending:
+                continue
+            pending.discard(username)
+            try:
+                username_field.run_validators(username)
+            except ValidationError as exc:
+                self.errors.add(
+                    rec.where(key),
+                    f"cannot create an account named {username!r}: {' '.join(exc.messages)}",
+                )
 
     # -- policies --
 

@@ -1,6 +1,9 @@
 """Write a checked catalog into the registry: references resolved first (``references.py``),
 then every section upserted by its natural key — in bulk, with history, for the sections
-that can be large — inside one transaction.
+that can be large — inside one transaction. With ``create_accounts``, the accounts the file
+names and the registry lacks are created first, in the same transaction: inactive, with an
+unusable password, so they hold their products and assessments but cannot sign in until an
+admin activates them and a password is set.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -41,6 +45,7 @@ BATCH = 1000
 
 # The summary lists what changed in this order (the order of the file format).
 SUMMARY_ORDER = (
+    "accounts",
     "communities",
     "policy_sets",
     "policies",
@@ -76,15 +81,24 @@ def import_catalog(
     actor=None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    create_accounts: bool = False,
 ) -> Summary:
     """Upsert everything in ``catalog`` in one transaction (rolled back on a dry run).
+
+    ``create_accounts``: create each user the file names (maintainers, assessors) that the
+    registry lacks, inactive and with an unusable password; without it such a name is an
+    error. Who may ask for it is ``products.access.catalog_import_refusal``'s rule.
 
     Raises ImportError_ (nothing written) when a reference cannot be resolved.
     """
     summary = Summary(kind="catalog", dry_run=dry_run)
     with transaction.atomic():
         importer = _Importer(
-            catalog, actor=actor, progress=progress or Progress.silent(), summary=summary
+            catalog,
+            actor=actor,
+            progress=progress or Progress.silent(),
+            summary=summary,
+            create_accounts=create_accounts,
         )
         importer.run()
         if dry_run:
@@ -151,8 +165,17 @@ class _Importer:
     """One import of one checked file: the rows it refers to (by slug), then each section
     written in turn, each object's action kept once for the summary."""
 
-    def __init__(self, catalog: Catalog, *, actor, progress: Progress, summary: Summary):
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        actor,
+        progress: Progress,
+        summary: Summary,
+        create_accounts: bool = False,
+    ):
         self.catalog = catalog
+        self.create_accounts = create_accounts
         self.actor = actor if getattr(actor, "is_authenticated", False) else None
         self.progress = progress
         self.summary = summary
@@ -164,6 +187,7 @@ class _Importer:
 
     def run(self) -> None:
         self.resolve_references()
+        self.import_accounts()
         self.import_communities()
         self.import_policy_sets()
         self.import_products()
@@ -184,9 +208,12 @@ class _Importer:
     def summarise(self) -> None:
         """Count each object once, for every section the file has."""
         for kind in SUMMARY_ORDER:
-            in_file = (
-                self.catalog.policy_sets if kind == "policies" else self.catalog.sections.get(kind)
-            )
+            if kind == "accounts":
+                in_file = self.create_accounts
+            elif kind == "policies":
+                in_file = self.catalog.policy_sets
+            else:
+                in_file = self.catalog.sections.get(kind)
             if not in_file:
                 continue
             self.summary.ensure(kind)
@@ -194,12 +221,34 @@ class _Importer:
                 self.summary.count(kind, action, self.labels[kind][key])
 
     def resolve_references(self) -> None:
-        found = resolve(self.catalog, self.errors)
+        found = resolve(self.catalog, self.errors, create_accounts=self.create_accounts)
         self.communities = found.communities
         self.policy_sets = found.policy_sets
         self.products = found.products
         self.stakeholders = found.stakeholders
         self.users = found.users
+        self.new_usernames = found.new_usernames
+
+    def import_accounts(self) -> None:
+        """The accounts the file names and the registry lacks (create_accounts only):
+        inactive, unusable password — an account that exists but cannot sign in."""
+        if not self.create_accounts:
+            return
+        for username in self.users:
+            self.mark("accounts", username, "unchanged", username)
+        if not self.new_usernames:
+            return
+        User = get_user_model()
+        new = []
+        for username in self.new_usernames:
+            user = User(**{User.USERNAME_FIELD: username}, is_active=False)
+            user.set_unusable_password()
+            new.append(user)
+        User.objects.bulk_create(new, batch_size=BATCH)
+        for chunk in chunks(self.new_usernames, LOOKUP_CHUNK):
+            for user in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": chunk}):
+                self.users[user.get_username()] = user
+                self.mark("accounts", user.get_username(), "created", user.get_username())
 
     # -- generic helpers --
 
