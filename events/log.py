@@ -34,6 +34,10 @@ class Verb:
     STAKEHOLDER_UPDATED = "stakeholder_updated"
     PRODUCT_USE_RECORDED = "product_use_recorded"
     PRODUCT_USE_REMOVED = "product_use_removed"
+    WAIVER_GRANTED = "waiver_granted"
+    WAIVER_REVOKED = "waiver_revoked"
+    WAIVER_EXPIRED = "waiver_expired"
+    INTEROPERABILITY_CONFIRMED = "interoperability_confirmed"
 
 
 def record(

@@ -66,6 +66,24 @@ class Product(models.Model):
     maintainers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="maintained_products"
     )
+
+    class Sponsorship(models.TextChoices):
+        DOE = "doe", "DOE"
+        COMMUNITY = "community", "Community"
+        COMMERCIAL = "commercial", "Commercial"
+
+    sponsorship = models.CharField(
+        max_length=10,
+        choices=Sponsorship.choices,
+        blank=True,
+        help_text="Who sponsors the product; empty when no source says.",
+    )
+    support_organization = models.CharField(
+        max_length=200, blank=True, help_text="The organisation that supports the product."
+    )
+    seed_ref = models.CharField(
+        max_length=200, blank=True, help_text="The reference file and key this row was seeded from."
+    )
     facts = models.JSONField(
         default=dict,
         blank=True,
@@ -241,6 +259,7 @@ class Membership(models.Model):
     )
     inferred = models.BooleanField(default=False)
     note = models.TextField(blank=True)
+    seed_ref = models.CharField(max_length=200, blank=True)
 
     history = HistoricalRecords()
     objects = MembershipQuerySet.as_manager()
@@ -314,3 +333,81 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} {self.policy.code}: {self.status}"
+
+
+class WaiverQuerySet(models.QuerySet):
+    def current(self, on: datetime.date | None = None) -> WaiverQuerySet:
+        """Waivers in force on ``on`` (today by default): not revoked, not yet expired."""
+        return self.filter(current_waiver_q(on=on))
+
+
+def current_waiver_q(prefix: str = "", on: datetime.date | None = None) -> Q:
+    """Waivers in force on ``on``: the expiry date is still ahead or today, and no one has
+    revoked it. The one rule for pages, API and compliance."""
+    on = on or datetime.date.today()
+    return Q(**{f"{prefix}expires_on__gte": on, f"{prefix}revoked_at__isnull": True})
+
+
+class Waiver(models.Model):
+    """A time-limited exemption from one policy for one product, granted by a lead of the
+    community that owns the policy's set (DESIGN §10): while in force the policy counts as
+    met, shown as *waived*; after ``expires_on`` the policy falls back to its assessment."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="waivers")
+    policy = models.ForeignKey("spokes.Policy", on_delete=models.CASCADE, related_name="waivers")
+    reason = models.TextField()
+    expires_on = models.DateField(help_text="The last day the waiver is in force.")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    expiry_recorded = models.BooleanField(
+        default=False, help_text="The expiry has been written to the event log."
+    )
+
+    history = HistoricalRecords()
+    objects = WaiverQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product", "policy", "-expires_on"]
+        indexes = [
+            models.Index(fields=["product", "policy"], name="waiver_product_policy_idx"),
+            models.Index(fields=["expires_on"], name="waiver_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.policy.code} waived until {self.expires_on}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None and self.expires_on >= datetime.date.today()
+
+
+class Interoperability(models.Model):
+    """Interoperability of two products confirmed by a lead, with evidence: what xSDK's
+    onramp asks for, beyond a recorded dependency."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="interoperability")
+    partner = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    evidence_url = models.URLField(max_length=500, validators=[validate_web_url])
+    note = models.TextField(blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["product", "partner"]
+        verbose_name_plural = "interoperability confirmations"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "partner"], name="interop_unique_pair"),
+            models.CheckConstraint(
+                condition=~Q(product=models.F("partner")), name="interop_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} works with {self.partner}"

@@ -27,7 +27,16 @@ class CommunityQuerySet(models.QuerySet):
 class Community(models.Model):
     class Kind(models.TextChoices):
         HUB = "hub", "Hub"
-        SPOKE = "spoke", "Spoke"
+        SPOKE = "spoke", "Software Product Community (SPC)"
+        PRACTICE = "practice", "Community of practice"
+
+    class Origin(models.TextChoices):
+        """How a spoke came to the hub, as the seeds tell it."""
+
+        FUNDED_SEED = "funded_seed", "Funded seed project"
+        ECP_SDK = "ecp_sdk", "Existing ECP SDK"
+        REINCORPORATION = "reincorporation", "Re-incorporation"
+        UNINCORPORATED = "unincorporated", "Unincorporated product community"
 
     class Status(models.TextChoices):
         FORMING = "forming", "Forming"
@@ -46,13 +55,37 @@ class Community(models.Model):
     status_note = models.TextField(
         blank=True, help_text="Why the community has this status, with its source."
     )
+    status_source = models.CharField(
+        max_length=500, blank=True, help_text="Where the status comes from (a URL or document)."
+    )
+    status_inferred = models.BooleanField(
+        default=False, help_text="The status is our reading; no source states it outright."
+    )
     policy_set = models.ForeignKey(
         "PolicySet",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="communities",
-        help_text="The policy set every member must meet.",
+        help_text="The policy set every member must meet; empty when no source gives one "
+        "(the hub's E4S set then applies).",
+    )
+    policy_set_source = models.CharField(
+        max_length=500, blank=True, help_text="Where the community's policy set comes from."
+    )
+    policy_set_inferred = models.BooleanField(default=False)
+    origin = models.CharField(max_length=16, choices=Origin.choices, blank=True)
+    origin_source = models.CharField(max_length=500, blank=True)
+    category = models.CharField(
+        max_length=64, blank=True, help_text="For communities of practice: what kind they are."
+    )
+    named_leads = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Leads the sources name, as people (they may have no account here).",
+    )
+    seed_ref = models.CharField(
+        max_length=200, blank=True, help_text="The reference file and key this row was seeded from."
     )
     requires_interoperability = models.BooleanField(
         default=False,
@@ -128,6 +161,10 @@ class GovernanceBody(models.Model):
     requires_vote = models.BooleanField(
         default=False, help_text="Lifecycle approvals need a vote meeting quorum and threshold."
     )
+    decision_rule = models.TextField(
+        blank=True, help_text="How the body decides, in our words (the source is authoritative)."
+    )
+    source = models.URLField(blank=True, max_length=500, validators=[validate_web_url])
 
     history = HistoricalRecords()
 
@@ -217,6 +254,11 @@ class PolicySet(models.Model):
     description = models.TextField(blank=True)
     adopted = models.CharField(max_length=32, blank=True)
     sources = models.JSONField(default=list, blank=True)
+    review_interval_months = models.PositiveSmallIntegerField(
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="An assessment older than this is due for re-review.",
+    )
 
     history = HistoricalRecords()
 
