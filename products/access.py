@@ -12,6 +12,8 @@ from spokes.models import Community, PolicySet
 
 if TYPE_CHECKING:
     from products.importers.catalog import Catalog
+    from products.models import Waiver
+    from spokes.models import Policy
 
 
 def is_maintainer(user, product: Product) -> bool:
@@ -53,6 +55,54 @@ def can_record_use(user, product: Product) -> bool:
 def can_manage_stakeholders(user) -> bool:
     """Stakeholder records (facilities, vendors, agencies ...) are the hub's."""
     return is_hub_admin(user)
+
+
+# --- Waivers and interoperability (DESIGN §10) ---------------------------------------
+
+
+def may_grant_waivers(user) -> bool:
+    """The check asked before a waiver write's body is read: only hub admins and leads of
+    some community may ever grant or revoke one (which one: ``can_grant_waiver``)."""
+    return is_hub_admin(user) or bool(lead_community_ids(user))
+
+
+def can_grant_waiver(user, product: Product, policy: Policy) -> bool:
+    """Waive ``policy`` for ``product``: a lead or co-lead of the community that owns the
+    policy's set, or a hub admin. The hub's own set (no owner, E4S) is waived only by hub
+    admins and leads of the hub community."""
+    if is_hub_admin(user):
+        return True
+    leads = lead_community_ids(user)
+    if not leads:
+        return False
+    owner_id = policy.policy_set.owner_id
+    if owner_id is not None:
+        return owner_id in leads
+    return Community.objects.filter(pk__in=leads, kind=Community.Kind.HUB).exists()
+
+
+def can_revoke_waiver(user, waiver: Waiver) -> bool:
+    """Whoever may grant the waiver may revoke it."""
+    return can_grant_waiver(user, waiver.product, waiver.policy)
+
+
+def may_confirm_interoperability(user) -> bool:
+    """The check asked before a confirmation's body is read (``may_grant_waivers``'s twin)."""
+    return is_hub_admin(user) or bool(lead_community_ids(user))
+
+
+def can_confirm_interoperability(user, product: Product, partner: Product | None = None) -> bool:
+    """Confirm that ``product`` works with ``partner``: a lead of a community either of them
+    is an active member of, or a hub admin."""
+    if is_hub_admin(user):
+        return True
+    leads = lead_community_ids(user)
+    if not leads:
+        return False
+    products = [product.pk] + ([partner.pk] if partner is not None else [])
+    return (
+        Membership.objects.active().filter(product_id__in=products, community_id__in=leads).exists()
+    )
 
 
 # --- Imports ------------------------------------------------------------------------------
