@@ -97,6 +97,7 @@ def catalog_totals() -> dict[str, int]:
     totals = {
         "hub": Community.objects.filter(kind=Community.Kind.HUB).count(),
         "spokes": Community.objects.spokes().count(),
+        "communities of practice": Community.objects.filter(kind=Community.Kind.PRACTICE).count(),
         "products": Product.objects.count(),
         "memberships active": Membership.objects.active().count(),
         "memberships offramped": Membership.objects.filter(
@@ -222,7 +223,16 @@ def _load_communities(
             "charter": entry.get("charter") or "",
             "status": entry["status"],
             "status_note": entry.get("status_note") or "",
+            "status_source": entry.get("status_source") or "",
+            "status_inferred": bool(entry.get("status_inferred")),
             "policy_set_id": sets[set_slug].pk if set_slug else None,
+            "policy_set_source": entry.get("policy_set_source") or "",
+            "policy_set_inferred": bool(entry.get("policy_set_inferred")),
+            "origin": entry.get("origin") or "",
+            "origin_source": entry.get("origin_source") or "",
+            "category": entry.get("category") or "",
+            "named_leads": entry.get("named_leads") or [],
+            "seed_ref": entry.get("seed_ref") or "",
             "requires_interoperability": bool(entry.get("requires_interoperability")),
             "sources": entry.get("sources", []),
         }
@@ -285,7 +295,12 @@ def _load_policies(
 
 
 def _load_governance(entries: list[dict], communities: dict[str, Community], tally: Tally) -> None:
-    """Governance bodies without seats: seats need user accounts, and we create none."""
+    """Governance bodies without seats: seats need user accounts, and we create none.
+
+    Only bodies a source describes are in the seed, each with how it decides and its
+    source. Quorum and threshold are written only when the seed states them (they matter
+    only to a body whose decisions require a vote); otherwise they keep their defaults.
+    """
     existing = _index(GovernanceBody.objects.all(), "community_id")
     for entry in entries:
         body = entry.get("governance")
@@ -294,9 +309,10 @@ def _load_governance(entries: list[dict], communities: dict[str, Community], tal
         values = {
             "name": body["name"],
             "requires_vote": bool(body.get("requires_vote")),
-            "quorum": Decimal(str(body.get("quorum", "0.5"))),
-            "threshold": Decimal(str(body.get("threshold", "0.5"))),
+            "decision_rule": body.get("decision_rule") or "",
+            "source": body.get("source") or "",
         }
+        values |= {key: Decimal(str(body[key])) for key in ("quorum", "threshold") if key in body}
         community_id = communities[entry["slug"]].pk
         current = existing.get((community_id,))
         lookup = {"community_id": community_id}
@@ -334,6 +350,12 @@ def _load_products(entries: list[dict], areas: dict[str, Area], tally: Tally) ->
             "license": entry.get("license") or "",
             "spack_package": entry.get("spack_package") or "",
             "facts": entry.get("facts") or {},
+            "seed_ref": entry.get("seed_ref") or "",
+        }
+        # Sponsorship and support organisation only where a source states them: no reference
+        # entry does yet, and a value recorded here since is someone's, not the seed's.
+        values |= {
+            key: entry[key] for key in ("sponsorship", "support_organization") if entry.get(key)
         }
         slug = entry["slug"]
         product, outcome = _upsert(Product, existing.get((slug,)), {"slug": slug}, values)
@@ -386,7 +408,11 @@ def _upsert_membership(
         "state": state,
         "joined_at": joined_at,
     }
-    values = {"source": item.get("source") or "", "inferred": bool(item.get("inferred"))}
+    values = {
+        "source": item.get("source") or "",
+        "inferred": bool(item.get("inferred")),
+        "seed_ref": item.get("seed_ref") or "",
+    }
     # A reason or note is the seed's only when it gives one; otherwise it may be someone's.
     values |= {key: item[key] for key in ("reason", "note") if item.get(key)}
     return _upsert(Membership, current, lookup, values)[1]
