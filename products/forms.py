@@ -1,4 +1,5 @@
-"""Forms for the product pages: register/edit a product, its dependencies, its assessments.
+"""Forms for the product pages: register/edit a product, its dependencies, its assessments,
+waivers and confirmed interoperability.
 
 Each form's ``save(by=...)`` does the whole write inside ``transaction.atomic`` and records
 the matching Event, so a page never leaves half a change behind.
@@ -12,7 +13,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from events.log import Verb, record
 from events.validation import validate_web_url
-from products import services
+from products import services, waivers
+from products.interoperability import confirm_interoperability
 from products.models import Assessment, Dependency, Product
 from products.services import PRODUCT_FIELDS
 from spokes.models import Policy, PolicySet
@@ -306,3 +308,90 @@ class BaseAssessmentFormSet(forms.BaseFormSet):
 AssessmentFormSet = forms.formset_factory(
     AssessmentRowForm, formset=BaseAssessmentFormSet, extra=0, max_num=1000
 )
+
+
+# --- Waivers and interoperability -----------------------------------------------------
+
+
+def _apply_errors(form: forms.Form, error) -> None:
+    """Show a service's ValidationError on the form, each message beside its field."""
+    if hasattr(error, "message_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class WaiverForm(forms.Form):
+    """Waive one of the product's policies the user may waive (``policies``) until a date."""
+
+    policy = forms.TypedChoiceField(coerce=int, label="Policy")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason")
+    expires_on = forms.DateField(
+        label="Expires on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day the waiver is in force; after today.",
+    )
+
+    def __init__(self, *args, product: Product, policies: list[Policy], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.product = product
+        self.policies = {p.pk: p for p in policies}
+        self.fields["policy"].choices = [("", "—")] + [
+            (p.pk, f"{p.policy_set.slug} {p.code}: {p.title}") for p in policies
+        ]
+
+    def save(self, *, by):
+        """Grant through ``products.waivers``; None (errors on the form) when refused."""
+        try:
+            return waivers.grant_waiver(
+                product=self.product,
+                policy=self.policies[self.cleaned_data["policy"]],
+                by=by,
+                reason=self.cleaned_data["reason"],
+                expires_on=self.cleaned_data["expires_on"],
+            )
+        except forms.ValidationError as error:
+            _apply_errors(self, error)
+            return None
+
+
+class InteroperabilityForm(forms.Form):
+    partner = forms.SlugField(
+        label="Partner product", help_text="The slug of the product it works with."
+    )
+    evidence_url = forms.URLField(
+        label="Evidence",
+        max_length=500,
+        assume_scheme=URL_SCHEME,
+        validators=[validate_web_url],
+        help_text="A test run, CI page or paper showing the two work together.",
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, product: Product, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.product = product
+
+    def clean_partner(self) -> Product:
+        slug = self.cleaned_data["partner"]
+        partner = Product.objects.filter(slug=slug).first()
+        if partner is None:
+            raise forms.ValidationError(f"No product with the slug “{slug}”.")
+        return partner
+
+    def save(self, *, by):
+        """Confirm through ``products.interoperability``; None (errors on the form) when
+        refused."""
+        try:
+            row, _ = confirm_interoperability(
+                product=self.product,
+                partner=self.cleaned_data["partner"],
+                by=by,
+                evidence_url=self.cleaned_data["evidence_url"],
+                note=self.cleaned_data["note"],
+            )
+        except forms.ValidationError as error:
+            _apply_errors(self, error)
+            return None
+        return row

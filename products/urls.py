@@ -1,6 +1,6 @@
 from django.urls import path
 
-from products import views
+from products import views, views_waivers
 
 app_name = "products"
 
@@ -16,4 +16,15 @@ urlpatterns = [
         name="dependencies",
     ),
     path("products/<slug:slug>/assessments/", views.product_assessments, name="assessments"),
+    path("products/<slug:slug>/waivers/new/", views_waivers.waiver_new, name="waiver-new"),
+    path(
+        "products/<slug:slug>/waivers/<int:pk>/revoke/",
+        views_waivers.waiver_revoke,
+        name="waiver-revoke",
+    ),
+    path(
+        "products/<slug:slug>/interoperability/new/",
+        views_waivers.interoperability_new,
+        name="interoperability-new",
+    ),
 ]

@@ -22,14 +22,11 @@ from products import access as product_access
 from products.models import Membership, Product, Waiver
 from spokes.models import Community, Policy, PolicySet, effective_policies_by_set
 
-# The hub's set when no community of kind hub names one (the seed's hub names it).
-HUB_SET_SLUG = "e4s"
-
 
 def held_policy_sets(product: Product) -> list[PolicySet]:
     """The sets ``product`` is held to, by slug: those of the communities it is an active
-    member of, and the hub's E4S set (one query)."""
-    hub = Q(communities__kind=Community.Kind.HUB) | Q(slug=HUB_SET_SLUG, owner__isnull=True)
+    member of, and the hub's set (E4S: the set of the community of kind hub), one query."""
+    hub = Q(communities__kind=Community.Kind.HUB)
     member = Q(
         communities__memberships__product=product,
         communities__memberships__state=Membership.State.ACTIVE,
