@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from lifecycle.models import LifecycleRequest
 from products import compliance
-from products.models import Dependency, Membership, Product, ProductUse
+from products.models import Dependency, Interoperability, Membership, Product, ProductUse
 
 PUBLIC_FORGES = frozenset(
     {
@@ -177,26 +177,62 @@ def _not_member_item(product: Product, community) -> Item:
     )
 
 
+INTEROPERABILITY_LABEL = (
+    "Interoperates with an active member: a recorded dependency with an active member "
+    "(standing in for the tested interoperability xSDK asks for), or interoperability "
+    "confirmed with one by a lead, with evidence"
+)
+
+
 def _interoperability_item(product: Product, community) -> Item:
-    """A recorded dependency, in either direction, with an active member (vacuously true
-    while the community has none)."""
+    """Interoperability confirmed with an active member (``Interoperability``, either
+    direction), or failing that a recorded dependency, in either direction, with one; the
+    detail says which satisfied it. Vacuously true while the community has no member."""
     members = Membership.objects.active().filter(community=community).exclude(product=product)
-    label = "Interoperates with at least one active member"
+    label = INTEROPERABILITY_LABEL
     if not members.exists():
         return Item("interoperability", label, True, "The community has no active member yet.")
     member_ids = members.values("product_id")
-    needs = Dependency.objects.filter(product=product, depends_on__in=member_ids)
-    needed_by = Dependency.objects.filter(depends_on=product, product__in=member_ids)
-    # Two plain queries rather than a UNION: SQLite refuses ordered compound selects.
-    partners = sorted(
-        {
-            *needs.values_list("depends_on__slug", flat=True),
-            *needed_by.values_list("product__slug", flat=True),
-        }
+    # Two plain queries per kind rather than a UNION: SQLite refuses ordered compound selects.
+    confirmed = _partners(
+        Interoperability.objects.filter(product=product, partner__in=member_ids),
+        "partner__slug",
+        Interoperability.objects.filter(partner=product, product__in=member_ids),
+        "product__slug",
     )
-    if partners:
-        return Item("interoperability", label, True, f"Interoperates with: {', '.join(partners)}.")
-    return Item("interoperability", label, False, "No recorded dependency with an active member.")
+    if confirmed:
+        return Item(
+            "interoperability",
+            label,
+            True,
+            f"Interoperability confirmed with: {', '.join(confirmed)}.",
+        )
+    recorded = _partners(
+        Dependency.objects.filter(product=product, depends_on__in=member_ids),
+        "depends_on__slug",
+        Dependency.objects.filter(depends_on=product, product__in=member_ids),
+        "product__slug",
+    )
+    if recorded:
+        return Item(
+            "interoperability",
+            label,
+            True,
+            f"A recorded dependency with: {', '.join(recorded)} (no interoperability "
+            "confirmed yet).",
+        )
+    return Item(
+        "interoperability",
+        label,
+        False,
+        "No recorded dependency with an active member, and no interoperability confirmed with one.",
+    )
+
+
+def _partners(one, one_field: str, other, other_field: str) -> list[str]:
+    return sorted(
+        {*one.values_list(one_field, flat=True), *other.values_list(other_field, flat=True)}
+    )
 
 
 def dependents_of(product: Product) -> list[Product]:

@@ -8,6 +8,7 @@ import pytest
 
 from lifecycle.checklist import compute, is_public_repository
 from lifecycle.models import LifecycleRequest
+from products.models import Interoperability
 from spokes.models import Policy
 from tests.conftest import (
     make_assessment,
@@ -195,3 +196,39 @@ def test_active_dependents_need_a_successor_or_an_acknowledgement(
     assert compute(req, successor=make_product("next")).passed
     req.acknowledge_dependents = True
     assert compute(req).passed
+
+
+def test_interoperability_says_a_dependency_stands_in_for_tested_interoperability(ready):
+    spoke = make_community("interop", requires_interoperability=True)
+    member = make_product("member")
+    make_membership(member, spoke)
+    make_dependency(ready, member)
+    item = items(compute(onramp(ready, spoke)))["interoperability"]
+    assert "recorded dependency with an active member" in item.label
+    assert "standing in for the tested interoperability xSDK asks for" in item.label
+    assert item.detail.startswith("A recorded dependency with: member")
+
+
+def test_interoperability_is_satisfied_by_a_confirmation_with_an_active_member(ready):
+    spoke = make_community("interop", requires_interoperability=True)
+    member = make_product("member")
+    make_membership(member, spoke)
+    Interoperability.objects.create(
+        product=member, partner=ready, evidence_url="https://ci.example.org/1"
+    )
+    item = items(compute(onramp(ready, spoke)))["interoperability"]
+    assert item.passed
+    assert item.detail == "Interoperability confirmed with: member."
+
+
+def test_a_confirmation_with_a_former_member_does_not_count(ready):
+    spoke = make_community("interop", requires_interoperability=True)
+    make_membership(make_product("current"), spoke)
+    former = make_product("former")
+    make_membership(former, spoke, state="offramped")
+    Interoperability.objects.create(
+        product=ready, partner=former, evidence_url="https://ci.example.org/1"
+    )
+    item = items(compute(onramp(ready, spoke)))["interoperability"]
+    assert not item.passed
+    assert "no interoperability confirmed" in item.detail
