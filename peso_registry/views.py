@@ -48,6 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "hub": [c for c in communities if c.kind == Community.Kind.HUB],
             "spokes": spokes,
+            "practice": _by_category(c for c in communities if c.kind == Community.Kind.PRACTICE),
             "totals": {
                 "products": Product.objects.count(),
                 "spokes": len(spokes),
@@ -57,6 +58,16 @@ def home(request: HttpRequest) -> HttpResponse:
             "events": visible_events(request.user, Event.objects.for_list())[:10],
         },
     )
+
+
+def _by_category(communities) -> list[tuple[str, list[Community]]]:
+    """Communities of practice grouped by category, categories and names in order."""
+    grouped: dict[str, list[Community]] = defaultdict(list)
+    for c in communities:
+        grouped[c.category].append(c)
+    return [
+        (category, sorted(grouped[category], key=lambda c: c.name)) for category in sorted(grouped)
+    ]
 
 
 @never_cache
