@@ -24,7 +24,9 @@ from lifecycle import decisions, transitions
 from lifecycle.filters import RequestFilter
 from lifecycle.forms import ActionForm, RequestForm, RequestUpdateForm, VoteForm
 from lifecycle.models import Decision, LifecycleRequest
+from products import review
 from spokes import access as spokes_access
+from spokes.models import Community
 
 PAGE_SIZE = 50
 
@@ -180,8 +182,23 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         queryset = queryset.filter(community_id__in=spokes_access.lead_community_ids(request.user))
     queryset = queryset.for_list().order_by("submitted_at", "created_at", "id")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "leads_any": bool(spokes_access.lead_community_ids(request.user))}
+    context = {
+        "page": page,
+        "leads_any": bool(spokes_access.lead_community_ids(request.user)),
+        "due_for_review": _due_for_review(request.user),
+    }
     return render(request, "lifecycle/review.html", context)
+
+
+def _due_for_review(user) -> list[tuple[Community, list]]:
+    """(community, its members' assessments due for re-review) for each community the user
+    leads (every one: hub admins) with at least one, by community name."""
+    communities = Community.objects.exclude(policy_set=None).select_related("policy_set")
+    if not roles.is_hub_admin(user):
+        communities = communities.filter(pk__in=spokes_access.lead_community_ids(user))
+    communities = list(communities.order_by("name"))
+    due = review.due_by_community(communities)
+    return [(c, due[c.pk]) for c in communities if due.get(c.pk)]
 
 
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
