@@ -57,3 +57,19 @@ def public_fields(product: Product, fields: Iterable[str] = PRODUCT_PUBLIC_FIELD
         name: _WRITERS[name](product) if name in _WRITERS else getattr(product, name)
         for name in fields
     }
+
+
+def provenance(product: Product) -> dict:
+    """Where the product's facts come from (DESIGN §11), read from the row alone (no query):
+    the reference key it was seeded from, its license source and conflicting sources, whether
+    its areas are our reading, its sponsorship and support organisation. Empty text means
+    unknown: nothing is filled in that no source states."""
+    facts = product.facts or {}
+    return {
+        "seed_ref": product.seed_ref,
+        "license_source": facts.get("license_source", ""),
+        "license_conflict": list(facts.get("license_conflict", [])),
+        "area_inferred": bool(facts.get("area_source")),
+        "sponsorship": product.sponsorship,
+        "support_organization": product.support_organization,
+    }

@@ -15,7 +15,12 @@ from rest_framework import serializers
 from events.validation import validate_web_url
 from products.compliance import STATUSES, SUMMARY_FIELDS, PolicyStatus, summaries_for
 from products.models import Assessment, Membership, Product, ProductUse, Stakeholder
-from products.representation import PRODUCT_PUBLIC_FIELDS, area_names, maintainer_usernames
+from products.representation import (
+    PRODUCT_PUBLIC_FIELDS,
+    area_names,
+    maintainer_usernames,
+    provenance,
+)
 
 User = get_user_model()
 
@@ -51,7 +56,30 @@ class MembershipSerializer(serializers.ModelSerializer):
             "support_organization",
             "end_of_support",
             "successor",
+            # Where the membership comes from (DESIGN §11); `inferred`: our reading.
+            "source",
+            "inferred",
+            "note",
+            "seed_ref",
         )
+
+
+class ProductProvenanceSerializer(serializers.Serializer):
+    """Where a product's facts come from; empty text means unknown."""
+
+    seed_ref = serializers.CharField(help_text="The reference file and key it was seeded from.")
+    license_source = serializers.CharField()
+    license_conflict = serializers.ListField(
+        child=serializers.CharField(), help_text="Sources that give another license."
+    )
+    area_inferred = serializers.BooleanField(
+        help_text="The areas are our reading (from its community), not a source's."
+    )
+    sponsorship = serializers.ChoiceField(
+        choices=[("", "unknown"), *Product.Sponsorship.choices],
+        help_text="doe, community, commercial, or empty: unknown.",
+    )
+    support_organization = serializers.CharField()
 
 
 class UsedBySerializer(serializers.ModelSerializer):
@@ -94,6 +122,12 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Stakeholders recorded as using the product (by name).",
     )
+    facts = serializers.JSONField(
+        read_only=True,
+        help_text="Sourced facts kept with the record: other Spack names, license source and "
+        "conflicts, CASS steward, E4S catalog area and test flags ...",
+    )
+    provenance = serializers.SerializerMethodField()
 
     class Meta:
         model = Product
@@ -109,6 +143,8 @@ class ProductSerializer(serializers.ModelSerializer):
             "updated_at",
             "url",
             "html_url",
+            "facts",
+            "provenance",
         )
 
     def to_representation(self, instance):
@@ -124,6 +160,10 @@ class ProductSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_maintainers(self, obj: Product) -> list[str]:
         return maintainer_usernames(obj)
+
+    @extend_schema_field(ProductProvenanceSerializer)
+    def get_provenance(self, obj: Product) -> dict:
+        return provenance(obj)
 
     @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
     def get_dependencies(self, obj: Product) -> list[str]:

@@ -27,7 +27,10 @@ WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: 
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List communities (spokes and the hub)"),
+    list=extend_schema(
+        summary="List communities (the hub, its spokes and communities of practice)",
+        description="Every kind; `?kind=spoke` lists the Software Product Communities only.",
+    ),
     retrieve=extend_schema(
         summary="A community",
         description="Embeds leads, roles, the governance body with its seats, the policy "

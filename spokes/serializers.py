@@ -43,6 +43,22 @@ class GovernanceSerializer(serializers.ModelSerializer):
         fields = ("name", "quorum", "threshold", "requires_vote", "seats")
 
 
+class GovernanceReadSerializer(GovernanceSerializer):
+    """The body as read: also how it decides and the source of that (DESIGN §11)."""
+
+    class Meta(GovernanceSerializer.Meta):
+        fields = (*GovernanceSerializer.Meta.fields, "decision_rule", "source")
+        read_only_fields = ("decision_rule", "source")
+
+
+class NamedLeadSerializer(serializers.Serializer):
+    """A lead the sources name, as a person (they may have no account here)."""
+
+    name = serializers.CharField()
+    role = serializers.CharField(required=False)
+    source = serializers.CharField(required=False)
+
+
 class RoleSerializer(serializers.Serializer):
     user = serializers.CharField(source="user.username")
     role = serializers.CharField()
@@ -69,6 +85,11 @@ class CommunitySerializer(serializers.ModelSerializer):
         read_only=True, help_text="Products with an active membership."
     )
     member_counts = serializers.SerializerMethodField()
+    named_leads = NamedLeadSerializer(
+        many=True,
+        read_only=True,
+        help_text="Leads the sources name, as people; `leads` are the accounts holding a role.",
+    )
 
     class Meta:
         model = Community
@@ -94,6 +115,17 @@ class CommunitySerializer(serializers.ModelSerializer):
             "updated_at",
             "url",
             "html_url",
+            # Provenance (DESIGN §11): where the status, policy set and origin come from.
+            "status_source",
+            "status_inferred",
+            "policy_set_source",
+            "policy_set_inferred",
+            "origin",
+            "origin_source",
+            "category",
+            "named_leads",
+            "sources",
+            "seed_ref",
         )
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -105,13 +137,13 @@ class CommunitySerializer(serializers.ModelSerializer):
     def get_roles(self, obj: Community) -> list[dict]:
         return RoleSerializer(obj.roles.all(), many=True).data
 
-    @extend_schema_field(GovernanceSerializer(allow_null=True))
+    @extend_schema_field(GovernanceReadSerializer(allow_null=True))
     def get_governance(self, obj: Community) -> dict | None:
         try:
             body = obj.governance
         except GovernanceBody.DoesNotExist:
             return None
-        return GovernanceSerializer(body).data
+        return GovernanceReadSerializer(body).data
 
     @extend_schema_field(MemberCountsSerializer)
     def get_member_counts(self, obj: Community) -> dict:

@@ -80,6 +80,10 @@ def test_a_product_detail_has_every_contract_field(api_client, product, communit
             "support_organization": "",
             "end_of_support": None,
             "successor": None,
+            "source": "",
+            "inferred": False,
+            "note": "",
+            "seed_ref": "",
         }
     ]
     assert body["compliance"] == {
