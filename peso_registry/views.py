@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,36 +12,62 @@ from django.views.decorators.cache import never_cache
 
 from events.models import Event
 from lifecycle.models import visible_events
-from products.compliance import Status, mandatory_policy_ids, statuses_by_set
+from products.compliance import Held, Status
 from products.models import Membership, Product
 from spokes.models import Community, PolicySet
 
 
+@dataclass
+class CardCompliance:
+    """A spoke card's answer: how many members have each status against the set the
+    spoke holds them to, and how many meet the set's own mandatory policies."""
+
+    policy_set: object
+    hub_default: bool
+    members: int
+    counts: dict[str, int]
+    own_met: int
+    has_inherited: bool
+
+    @property
+    def bar(self) -> list[tuple[str, int, float, float]]:
+        """(status, count, share in %, offset in %) for the four-colour bar, in
+        Status.ALL order."""
+        out, offset = [], 0.0
+        for status in Status.ALL if self.members else ():
+            share = 100 * self.counts[status] / self.members
+            out.append((status, self.counts[status], share, offset))
+            offset += share
+        return out
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """The hub and its spokes: members, share of compliant members, latest events."""
+    """The hub and its spokes: members, their compliance in four colours, latest events."""
     communities = list(Community.objects.for_list().order_by("name"))
     members = list(Membership.objects.active().values_list("community_id", "product_id"))
     by_community: dict[int, list[int]] = defaultdict(list)
     for community_id, product_id in members:
         by_community[community_id].append(product_id)
-    # Compliance of each member against its own community's set, in SQL (no assessment rows
-    # are loaded): each set is asked only about the active members of the communities that
-    # use it, and the sets' mandatory policies are computed once (2 queries), then one
-    # grouped query per set — a fixed number however large the catalog.
-    sets: dict[int, PolicySet] = {}
-    members_by_set: dict[int, set[int]] = defaultdict(set)
-    for c in communities:
-        if c.policy_set_id and by_community[c.pk]:
-            sets[c.policy_set_id] = c.policy_set
-            members_by_set[c.policy_set_id].update(by_community[c.pk])
-    statuses = statuses_by_set(members_by_set, mandatory_policy_ids(sets.values())) if sets else {}
+    # Every active member's tally against the set its community holds it to, in one SQL
+    # pass (no assessment rows loaded): a fixed number of queries however large the catalog.
+    held = Held()
+    tallies = held.tallies(sorted({pk for _, pk in members}))
     for c in communities:
         ids = by_community[c.pk]
         c.member_count = len(ids)
-        c.compliant_count = sum(
-            1 for pk in ids if statuses.get((pk, c.policy_set_id)) == Status.COMPLIANT
-        )
-        c.compliant_pct = round(100 * c.compliant_count / c.member_count) if c.member_count else 0
+        ps, default = held.held_set_of(c)
+        c.card = None
+        if ps is not None:
+            rows = [tallies[(pk, ps.pk)] for pk in ids if (pk, ps.pk) in tallies]
+            counts = {s: sum(1 for t in rows if t.status == s) for s in Status.ALL}
+            c.card = CardCompliance(
+                policy_set=ps,
+                hub_default=default,
+                members=len(ids),
+                counts=counts,
+                own_met=sum(1 for t in rows if t.own_met),
+                has_inherited=any(t.inherited.total for t in rows),
+            )
     spokes = [c for c in communities if c.kind == Community.Kind.SPOKE]
     return render(
         request,

@@ -100,7 +100,9 @@ class ProductViewSet(SlugResourceViewSet):
             "maintainers",
             Prefetch(
                 "memberships",
-                queryset=Membership.objects.select_related("community__policy_set", "successor"),
+                queryset=Membership.objects.select_related(
+                    "community__policy_set__base", "successor"
+                ),
             ),
             Prefetch("dependencies", queryset=Dependency.objects.select_related("depends_on")),
             Prefetch("dependents", queryset=Dependency.objects.select_related("product")),
@@ -140,7 +142,7 @@ class ProductViewSet(SlugResourceViewSet):
             raise ValidationError({"policy_set": ["This query parameter is required."]})
         policy_set = None
         if re.fullmatch(SLUG_RE, set_slug):
-            policy_set = PolicySet.objects.filter(slug=set_slug).first()
+            policy_set = PolicySet.objects.select_related("base").filter(slug=set_slug).first()
         if policy_set is None:
             raise ValidationError({"policy_set": [f"No policy set {set_slug!r}."]})
         summary = summaries_for([product], [policy_set])[product.pk][policy_set.slug]

@@ -27,10 +27,9 @@ def badge_text(summary: Summary | None) -> tuple[str, str, str]:
     """(label, message, status) for a summary; no summary → unknown."""
     if summary is None:
         return "compliance", "unknown", "unknown"
-    mandatory = [i for i in summary.items if i.policy.is_mandatory]
-    met = sum(1 for i in mandatory if i.satisfied)
-    message = f"{summary.status} {met}/{len(mandatory)}"
-    return summary.policy_set.slug, message, summary.status
+    mandatory = summary.mandatory
+    message = f"{summary.status} {mandatory.ok}/{mandatory.total}"
+    return f"{summary.policy_set.slug} · mandatory", message, summary.status
 
 
 def render_badge(summary: Summary | None) -> str:
@@ -40,8 +39,7 @@ def render_badge(summary: Summary | None) -> str:
     total = left + right
     title = f"{label}: {message}"
     if summary is not None:
-        counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
-        title = f"{summary.policy_set} — {status} (mandatory met {message.split()[-1]}; {counts})"
+        title = f"{summary.policy_set} — {status}: {summary.reason}"
     label, message, title = escape(label), escape(message), escape(title)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" '

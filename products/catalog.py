@@ -17,14 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 
 from peso_registry.renderers import neutralise_cell
-from products.compliance import (
-    Status,
-    compliance_conditions,
-    mandatory_policy_ids,
-    member_policy_sets,
-    member_status_counts,
-    statuses_by_set,
-)
+from products.compliance import TALLY_FIELDS, Held, SetTally, Status
 from products.filters import MEMBERSHIP_STATES, ProductFilter, search_products
 from products.models import Membership, Product, display_state_q
 from products.representation import PRODUCT_PUBLIC_FIELDS, public_fields
@@ -38,11 +31,12 @@ SORT_CHOICES = [
     ("-created_at", "Recently registered"),
     ("license", "License"),
 ]
-FACET_KEYS = ("community", "membership_state", "compliance", "license", "area")
+FACET_KEYS = ("community", "membership_state", "compliance", "mandatory_met", "license", "area")
 FACET_LABELS = {
     "community": "Spoke",
     "membership_state": "Membership",
     "compliance": "Compliance",
+    "mandatory_met": "Every mandatory policy met",
     "license": "License",
     "area": "Area",
 }
@@ -74,13 +68,11 @@ class _Bases:
     def __init__(self, filterset: ProductFilter):
         self.filterset = filterset
         self.data = dict(filterset.form.cleaned_data)
-        self._conditions: dict[int | None, dict[str, Q]] = {}
 
-    def conditions(self, community: Community | None) -> dict[str, Q]:
-        key = community.pk if community else None
-        if key not in self._conditions:
-            self._conditions[key] = compliance_conditions(community)
-        return self._conditions[key]
+    @property
+    def held(self) -> Held:
+        """The filter's compliance reading (the same sets, looked up once)."""
+        return self.filterset.held()
 
     def without(self, facet: str) -> QuerySet[Product]:
         data = {k: v for k, v in self.data.items() if k not in (facet, "ordering", "q")}
@@ -93,10 +85,7 @@ class _Bases:
             for name, value in data.items():
                 if value in (None, ""):
                     continue
-                if name == "compliance":
-                    qs = qs.filter(self.conditions(data.get("community"))[value])
-                else:
-                    qs = self.filterset.filters[name].filter(qs, value)
+                qs = self.filterset.filters[name].filter(qs, value)
         finally:
             form.cleaned_data = saved
         return qs.order_by()
@@ -112,16 +101,7 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
         return []
     bases = _Bases(filterset)
     current = {k: params.get(k, "") for k in FACET_KEYS}
-    return [
-        build(bases, current)
-        for build in (
-            _community_facet,
-            _state_facet,
-            _compliance_facet,
-            _license_facet,
-            _area_facet,
-        )
-    ]
+    return [build(bases, current) for build in FACET_BUILDERS]
 
 
 def _community_facet(bases: _Bases, current: dict[str, str]) -> Facet:
@@ -164,21 +144,28 @@ def _state_facet(bases: _Bases, current: dict[str, str]) -> Facet:
 
 
 def _compliance_facet(bases: _Bases, current: dict[str, str]) -> Facet:
-    """The conditions the compliance filter applies, counted."""
-    qs = bases.without("compliance")
-    community = bases.data.get("community")
-    if community is None:
-        # One grouped pass over every (member product, set) pair, counted per status.
-        base_sql, base_params = _ids(qs).query.sql_with_params()
-        counts = member_status_counts(base_sql, list(base_params), member_policy_sets())
-    else:
-        conditions = bases.conditions(community)
-        counts = qs.aggregate(**{s: Count("pk", filter=c) for s, c in conditions.items()})
+    """The statuses the compliance filter applies, counted in one grouped pass over every
+    (member product, set) pair."""
+    base_sql, base_params = _ids(bases.without("compliance")).query.sql_with_params()
+    counts = bases.held.status_counts(base_sql, list(base_params))
     label = FACET_LABELS["compliance"]
-    if community and community.policy_set:
-        label += f" ({community.policy_set.slug})"
+    held = bases.held.sets
+    if bases.data.get("community") is not None and held:
+        label += f" ({held[0].slug}{', hub default' if bases.held.hub_default else ''})"
     values = [FacetValue(s, s, counts[s], s == current["compliance"]) for s in Status.ALL]
     return Facet("compliance", label, values)
+
+
+def _mandatory_met_facet(bases: _Bases, current: dict[str, str]) -> Facet:
+    """Held products that meet every mandatory policy, and those that do not."""
+    base_sql, base_params = _ids(bases.without("mandatory_met")).query.sql_with_params()
+    counts = bases.held.status_counts(base_sql, list(base_params))
+    chosen = current["mandatory_met"].lower()
+    values = [
+        FacetValue("true", "yes", counts["mandatory_met"], chosen == "true"),
+        FacetValue("false", "no", counts["not_met"], chosen == "false"),
+    ]
+    return Facet("mandatory_met", FACET_LABELS["mandatory_met"], values)
 
 
 def _license_facet(bases: _Bases, current: dict[str, str]) -> Facet:
@@ -218,7 +205,14 @@ def _area_facet(bases: _Bases, current: dict[str, str]) -> Facet:
     return Facet("area", FACET_LABELS["area"], values)
 
 
-FACET_BUILDERS = (_community_facet, _state_facet, _compliance_facet, _license_facet, _area_facet)
+FACET_BUILDERS = (
+    _community_facet,
+    _state_facet,
+    _compliance_facet,
+    _mandatory_met_facet,
+    _license_facet,
+    _area_facet,
+)
 
 
 def active_filters(params: QueryDict) -> list[tuple[str, str, str]]:
@@ -232,51 +226,39 @@ def active_filters(params: QueryDict) -> list[tuple[str, str, str]]:
     return out
 
 
-def compliance_statuses(
-    product_ids: list[int], policy_sets: list[PolicySet]
-) -> dict[tuple[int, int], str]:
-    """{(product pk, set pk): status} for products with no assessment-level detail needed.
+@dataclass(frozen=True)
+class RowCompliance:
+    """A catalog row's compliance with the set one of its communities holds it to."""
 
-    The same rule as products.compliance.Summary.status, computed in SQL: one grouped
-    query per set (plus two for the sets' mandatory policies), returning one small row per
-    assessed product — so a list of thousands of products never loads their assessments.
-    Every (product, set) pair is answered.
-    """
-    if not product_ids or not policy_sets:
-        return {}
-    mandatory = mandatory_policy_ids(policy_sets)
-    return statuses_by_set({ps.pk: product_ids for ps in policy_sets}, mandatory)
+    community: Community
+    tally: SetTally
+    hub_default: bool
 
+    @property
+    def policy_set(self) -> PolicySet:
+        return self.tally.policy_set
 
-@dataclass
-class SetStatus:
-    policy_set: PolicySet
-    status: str
+    @property
+    def status(self) -> str:
+        return self.tally.status
 
 
-def attach_compliance(products: list[Product]) -> None:
-    """Set ``product.compliance``: [(community, SetStatus)] for each active membership."""
-    set_ids = {
-        m.community.policy_set_id
-        for product in products
-        for m in product.memberships.all()
-        if m.state == Membership.State.ACTIVE and m.community.policy_set_id
-    }
-    sets = list(PolicySet.objects.filter(pk__in=set_ids)) if set_ids else []
-    by_pk = {ps.pk: ps for ps in sets}
-    statuses = compliance_statuses([p.pk for p in products], sets)
+def attach_compliance(products: list[Product], held: Held | None = None) -> None:
+    """Set ``product.compliance``: a RowCompliance for each active membership whose
+    community holds its members to a set (the hub's where a spoke has none). A fixed
+    number of queries for the whole list, in SQL: no assessment row is loaded."""
+    held = held or Held()
+    tallies = held.tallies([p.pk for p in products])
     for product in products:
-        product.compliance = [
-            (
-                m.community,
-                SetStatus(
-                    by_pk[m.community.policy_set_id],
-                    statuses[(product.pk, m.community.policy_set_id)],
-                ),
-            )
-            for m in product.memberships.all()
-            if m.state == Membership.State.ACTIVE and m.community.policy_set_id in by_pk
-        ]
+        rows = []
+        for m in product.memberships.all():
+            if m.state != Membership.State.ACTIVE:
+                continue
+            ps, default = held.held_set_of(m.community)
+            tally = tallies.get((product.pk, ps.pk)) if ps is not None else None
+            if tally is not None:
+                rows.append(RowCompliance(m.community, tally, default))
+        product.compliance = rows
 
 
 EXPORT_FIELDS = [
@@ -312,9 +294,38 @@ def _record(product: Product) -> dict:
             }
             for m in product.memberships.all()
         ],
-        "compliance": {c.slug: s.status for c, s in product.compliance},
+        "compliance": {
+            row.community.slug: {
+                "status": row.status,
+                "policy_set": row.policy_set.slug,
+                "hub_default": row.hub_default,
+                **{group: getattr(row.tally, group).as_dict() for group in TALLY_GROUPS},
+            }
+            for row in product.compliance
+        },
         "url": product.get_absolute_url(),
     }
+
+
+# The tallies a row reports for each set, as JSON keys and CSV column groups.
+TALLY_GROUPS = ("mandatory", "own", "inherited", "recommended")
+
+
+def _count_columns(records: list[dict]) -> list[tuple[str, object]]:
+    """The CSV's count columns: ``compliance.<community>.<group>.<count>`` for every
+    community some exported product is an active member of (blank where it is not)."""
+    slugs = sorted({slug for r in records for slug in r["compliance"]})
+    columns = []
+    for slug in slugs:
+        for group in TALLY_GROUPS:
+            for name in TALLY_FIELDS:
+
+                def read(r, slug=slug, group=group, name=name):
+                    values = r["compliance"].get(slug)
+                    return "" if values is None else values[group][name]
+
+                columns.append((f"compliance.{slug}.{group}.{name}", read))
+    return columns
 
 
 def export(products: QuerySet[Product], fmt: str) -> HttpResponse:
@@ -331,14 +342,16 @@ def export(products: QuerySet[Product], fmt: str) -> HttpResponse:
     else:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         writer = csv.writer(response)
-        writer.writerow(EXPORT_FIELDS)
+        count_columns = _count_columns(records)
+        writer.writerow([*EXPORT_FIELDS, *(name for name, _ in count_columns)])
         for r in records:
             cells = [
                 *(r[k] for k in EXPORT_FIELDS[:9]),
                 "; ".join(r["areas"]),
                 "; ".join(f"{m['community']}:{m['state']}" for m in r["memberships"]),
-                "; ".join(f"{k}:{v}" for k, v in r["compliance"].items()),
+                "; ".join(f"{k}:{v['status']}" for k, v in r["compliance"].items()),
                 r["url"],
+                *(read(r) for _, read in count_columns),
             ]
             writer.writerow([neutralise_cell(c) for c in cells])
     response["Content-Disposition"] = f'attachment; filename="peso-products-{stamp}.{fmt}"'

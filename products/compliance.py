@@ -1,10 +1,28 @@
-"""Compliance of products against policy sets.
+"""Compliance of products against policy sets (DESIGN §10): the one home of the rule.
 
-A product is *compliant* with a set when every mandatory effective policy is assessed
-``full``, or ``na`` with a justification. Otherwise it is *noncompliant* when some mandatory
-policy is assessed ``none``, *partial* when every mandatory policy has an assessment but not
-all are satisfied, and *unknown* when some mandatory policy has no assessment at all.
-Recommended policies are counted but do not change the status.
+Each effective policy of a set has, for a product, one **outcome**:
+
+- ``met``: assessed ``full``, or ``na`` with a justification that is not blank;
+- ``waived``: not met, but a waiver is in force (``products.models.current_waiver_q``);
+- ``none``: assessed ``none``;
+- ``partial``: assessed ``partial`` (or ``na`` with a blank justification);
+- ``unknown``: not assessed.
+
+A product's **status** against the set reads the outcomes of the *mandatory* policies
+(``STATUS_RULE``): compliant when every one is met or waived, noncompliant when one is
+``none``, partial when none is unknown, unknown otherwise. Recommended policies are
+reported beside the status and never change it.
+
+Every summary carries the **breakdown**: a ``Tally`` (met, partial, none, unknown, waived,
+total) of the mandatory and of the recommended policies, the mandatory ones split into the
+set's *own* and those *inherited* from its base, the codes behind every count that is not
+met, and a one-sentence reason.
+
+The rule is read two ways from the same names: in Python over loaded assessments
+(``summaries_for``: the product page, the API, the badge, the heatmap) and in SQL
+(``tally_sql``: filters, facet counts, the home page, catalog rows and exports), which
+load no assessment rows. A community with no policy set holds its members to the hub's set
+(``hub_default``), marked so wherever it is shown.
 
 Functions here work in bulk: give them many products and they issue a fixed number of
 queries, so list pages and API endpoints stay flat in query count.
@@ -12,16 +30,17 @@ queries, so list pages and API endpoints stay flat in query count.
 
 from __future__ import annotations
 
+import datetime
 import operator
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, fields
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from products.models import Assessment, Membership, Product
+from products.models import Assessment, Membership, Product, Waiver, current_waiver_q
 from spokes.models import Community, Policy, PolicySet, effective_policies_by_set
 
 UNKNOWN = "unknown"
@@ -37,9 +56,19 @@ class Status:
     ALL = ("compliant", "partial", "noncompliant", "unknown")
 
 
-# What satisfies a policy: an assessment ``full``, or ``na`` with a justification that is not
-# blank. Read in Python (``is_satisfied``), in the ORM (``satisfied_q``) and in raw SQL
-# (``_satisfied_sql``), all from these two names.
+class Outcome:
+    MET = "met"
+    WAIVED = "waived"
+    NONE = "none"
+    PARTIAL = "partial"
+    UNKNOWN = "unknown"
+
+    # The order outcomes are reported in; the first three are "not met".
+    NOT_MET = ("none", "partial", "unknown")
+
+
+# What satisfies a policy: an assessment ``full``, or ``na`` with a justification that is
+# not blank. Read in Python (``is_satisfied``) and in SQL (``_satisfied_sql``).
 MET = "full"
 MET_IF_JUSTIFIED = "na"
 FAILING = "none"
@@ -50,8 +79,17 @@ def is_satisfied(status: str | None, justification: str) -> bool:
     return status == MET or (status == MET_IF_JUSTIFIED and bool(justification.strip()))
 
 
-def satisfied_q() -> Q:
-    return Q(status=MET) | (Q(status=MET_IF_JUSTIFIED) & ~Q(justification__regex=BLANK_RE))
+def outcome(status: str | None, justification: str, waived: bool) -> str:
+    """The outcome of one policy for one product (the module docstring's list, in order)."""
+    if status is not None and is_satisfied(status, justification):
+        return Outcome.MET
+    if waived:
+        return Outcome.WAIVED
+    if status == FAILING:
+        return Outcome.NONE
+    if status is None:
+        return Outcome.UNKNOWN
+    return Outcome.PARTIAL
 
 
 def _satisfied_sql(alias: str) -> str:
@@ -62,17 +100,137 @@ def _satisfied_sql(alias: str) -> str:
     )
 
 
-# The status rule over a product's mandatory policies of a set: the first line whose
-# condition holds names the status (``satisfied``, ``nones`` and ``assessed`` count the
-# mandatory policies satisfied, assessed ``none`` and assessed at all; ``total`` is how
-# many there are). Read in Python (``status_from_counts``), the ORM (``_status_case``) and
-# raw SQL (``_status_case_sql``), all from this table.
+def _outcome_sql(assessment: str, waiver: str) -> str:
+    """``outcome`` as a SQL CASE over an assessment and a waiver row (either may be NULL)."""
+    return (
+        f"CASE WHEN {_satisfied_sql(assessment)} THEN '{Outcome.MET}' "
+        f"WHEN {waiver}.policy_id IS NOT NULL THEN '{Outcome.WAIVED}' "
+        f"WHEN {assessment}.status = '{FAILING}' THEN '{Outcome.NONE}' "
+        f"WHEN {assessment}.id IS NULL THEN '{Outcome.UNKNOWN}' "
+        f"ELSE '{Outcome.PARTIAL}' END"
+    )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many policies of one group have each outcome."""
+
+    met: int = 0
+    partial: int = 0
+    none: int = 0
+    unknown: int = 0
+    waived: int = 0
+    total: int = 0
+
+    @classmethod
+    def of(cls, outcomes: Iterable[str]) -> Tally:
+        counter = Counter(outcomes)
+        counts = {name: counter.get(name, 0) for name in _OUTCOME_FIELDS}
+        return cls(**counts, total=sum(counter.values()))
+
+    @property
+    def ok(self) -> int:
+        """Met or waived: what counts as met."""
+        return self.met + self.waived
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+TALLY_FIELDS = tuple(f.name for f in fields(Tally))
+_OUTCOME_FIELDS = tuple(name for name in TALLY_FIELDS if name != "total")
+
+# The status rule over the tally of a product's mandatory policies: the first line whose
+# condition holds names the status. Read in Python (``status_of``) and SQL
+# (``_status_case_sql``) from this table.
 STATUS_RULE: tuple[tuple[str, str, str, str], ...] = (
-    (Status.COMPLIANT, "satisfied", "=", "total"),
-    (Status.NONCOMPLIANT, "nones", ">", "0"),
-    (Status.PARTIAL, "assessed", "=", "total"),
+    (Status.COMPLIANT, "ok", "=", "total"),
+    (Status.NONCOMPLIANT, "none", ">", "0"),
+    (Status.PARTIAL, "unknown", "=", "0"),
 )
 OTHERWISE = Status.UNKNOWN
+_COMPARE = {"=": operator.eq, ">": operator.gt}
+
+
+def status_of(mandatory: Tally) -> str:
+    """The status a tally of mandatory policies means (``STATUS_RULE``)."""
+    values = {**mandatory.as_dict(), "ok": mandatory.ok}
+    for status, name, op, other in STATUS_RULE:
+        right = values[other] if other in values else int(other)
+        if _COMPARE[op](values[name], right):
+            return status
+    return OTHERWISE
+
+
+def _status_case_sql(columns: dict[str, str]) -> str:
+    """``STATUS_RULE`` as a SQL CASE over the given column expressions."""
+    whens = " ".join(
+        f"WHEN {columns[name]} {op} {columns.get(other, other)} THEN '{status}'"
+        for status, name, op, other in STATUS_RULE
+    )
+    return f"CASE {whens} ELSE '{OTHERWISE}' END"
+
+
+_OUTCOME_WORDS = {
+    Outcome.NONE: "not met",
+    Outcome.PARTIAL: "partial",
+    Outcome.UNKNOWN: "not assessed",
+}
+
+
+def reason(
+    *,
+    own: Tally,
+    inherited: Tally,
+    missing: Sequence[Missing],
+    base_name: str | None,
+) -> str:
+    """One sentence for the breakdown, e.g. "17/17 own mandatory met · P2, P5, P8
+    inherited from E4S not assessed"."""
+    parts = []
+    if own.total or not inherited.total:
+        waived = f" ({own.waived} waived)" if own.waived else ""
+        word = "own mandatory" if inherited.total else "mandatory"
+        parts.append(f"{own.ok}/{own.total} {word} met{waived}")
+        parts += _missing_phrases([m for m in missing if m.mandatory and not m.inherited], "")
+    if inherited.total:
+        source = f" from {base_name}" if base_name else ""
+        phrases = _missing_phrases(
+            [m for m in missing if m.mandatory and m.inherited], f" inherited{source}"
+        )
+        if phrases:
+            parts += phrases
+        else:
+            parts.append(f"{inherited.ok}/{inherited.total} inherited{source} met")
+    return " · ".join(parts)
+
+
+def _missing_phrases(missing: Sequence[Missing], qualifier: str) -> list[str]:
+    phrases = []
+    for word_of in Outcome.NOT_MET:
+        codes = [m.code for m in missing if m.outcome == word_of]
+        if codes:
+            phrases.append(f"{', '.join(codes)}{qualifier} {_OUTCOME_WORDS[word_of]}")
+    return phrases
+
+
+@dataclass(frozen=True)
+class Missing:
+    code: str
+    outcome: str
+    mandatory: bool
+    inherited: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "status": self.outcome,
+            "level": "mandatory" if self.mandatory else "recommended",
+            "inherited": self.inherited,
+        }
 
 
 @dataclass
@@ -80,39 +238,193 @@ class PolicyStatus:
     policy: Policy
     inherited: bool
     assessment: Assessment | None
+    waiver: Waiver | None = None
 
     @property
     def status(self) -> str:
+        """The assessment's status (``unknown`` when not assessed)."""
         return self.assessment.status if self.assessment else UNKNOWN
 
     @property
-    def satisfied(self) -> bool:
+    def outcome(self) -> str:
         a = self.assessment
-        return a is not None and is_satisfied(a.status, a.justification)
+        return outcome(
+            a.status if a else None, a.justification if a else "", self.waiver is not None
+        )
+
+    @property
+    def justification(self) -> str:
+        return self.assessment.justification.strip() if self.assessment else ""
+
+    @property
+    def satisfied(self) -> bool:
+        """Counts as met: met, or waived."""
+        return self.outcome in (Outcome.MET, Outcome.WAIVED)
 
 
 @dataclass
 class Summary:
     policy_set: PolicySet
     items: list[PolicyStatus] = field(default_factory=list)
+    hub_default: bool = False
+
+    def _tally(self, *, mandatory: bool, inherited: bool | None = None) -> Tally:
+        return Tally.of(
+            i.outcome
+            for i in self.items
+            if i.policy.is_mandatory == mandatory and inherited in (None, i.inherited)
+        )
+
+    @property
+    def mandatory(self) -> Tally:
+        return self._tally(mandatory=True)
+
+    @property
+    def recommended(self) -> Tally:
+        return self._tally(mandatory=False)
+
+    @property
+    def own(self) -> Tally:
+        return self._tally(mandatory=True, inherited=False)
+
+    @property
+    def inherited(self) -> Tally:
+        return self._tally(mandatory=True, inherited=True)
+
+    @property
+    def missing(self) -> list[Missing]:
+        return [
+            Missing(i.policy.code, i.outcome, i.policy.is_mandatory, i.inherited)
+            for i in self.items
+            if i.outcome in Outcome.NOT_MET
+        ]
 
     @property
     def counts(self) -> dict[str, int]:
+        """How many policies have each assessment status (``unknown``: not assessed)."""
         counter = Counter(item.status for item in self.items)
         return {status: counter.get(status, 0) for status in STATUSES}
 
     @property
     def status(self) -> str:
-        mandatory = [i for i in self.items if i.policy.is_mandatory]
-        return status_from_counts(
-            satisfied=sum(i.satisfied for i in mandatory),
-            nones=sum(i.status == FAILING for i in mandatory),
-            assessed=sum(i.assessment is not None for i in mandatory),
-            total=len(mandatory),
+        return status_of(self.mandatory)
+
+    @property
+    def reason(self) -> str:
+        base = self.policy_set.base
+        return reason(
+            own=self.own,
+            inherited=self.inherited,
+            missing=self.missing,
+            base_name=base.name if base else None,
         )
 
+    @property
+    def groups(self) -> list[tuple[str, list[PolicyStatus]]]:
+        """The items as pages show them: own mandatory, inherited mandatory, recommended
+        (empty groups left out), each item with ``shown_justification`` set."""
+        common = self.common_justification
+        for item in self.items:
+            item.shown_justification = self.shown_justification(item, common)
+        base = self.policy_set.base
+        inherited = f"Inherited from {base.name}" if base else "Inherited"
+        groups = [
+            ("Own mandatory" if self.inherited.total else "Mandatory", self._items(True, False)),
+            (f"{inherited} (mandatory)", self._items(True, True)),
+            ("Recommended", [i for i in self.items if not i.policy.is_mandatory]),
+        ]
+        return [(title, items) for title, items in groups if items]
+
+    def _items(self, mandatory: bool, inherited: bool) -> list[PolicyStatus]:
+        return [
+            i for i in self.items if i.policy.is_mandatory == mandatory and i.inherited == inherited
+        ]
+
+    @property
+    def common_justification(self) -> str:
+        """The ending the assessments' justifications share (the document they were
+        imported from, say): shown once above the table rather than on every row; ""
+        when they share no ending worth it (``COMMON_MIN`` characters)."""
+        texts = [i.justification for i in self.items if i.justification]
+        if len(texts) < 2:
+            return ""
+        common = _common_ending(texts)
+        return common if len(common) >= COMMON_MIN else ""
+
+    def shown_justification(self, item: PolicyStatus, common: str) -> str:
+        """What a row shows of its justification, once the shared ending is shown apart."""
+        text = item.justification
+        return text[: len(text) - len(common)].strip() if common else text
+
     def as_dict(self) -> dict:
-        return {"status": self.status, **self.counts}
+        return {
+            "status": self.status,
+            **self.counts,
+            "mandatory": self.mandatory.as_dict(),
+            "recommended": self.recommended.as_dict(),
+            "own": self.own.as_dict(),
+            "inherited": self.inherited.as_dict(),
+            "missing": [m.as_dict() for m in self.missing],
+            "reason": self.reason,
+            "hub_default": self.hub_default,
+        }
+
+
+# Shortest shared ending of justifications worth showing once.
+COMMON_MIN = 30
+
+
+def _common_ending(texts: Sequence[str]) -> str:
+    """The longest ending all ``texts`` share that starts a word."""
+    first = texts[0]
+    n = 0
+    while n < len(first) and all(len(t) > n and t[-1 - n] == first[-1 - n] for t in texts):
+        n += 1
+    ending = first[len(first) - n :] if n else ""
+    if ending and len(ending) < len(first) and not first[len(first) - n - 1].isspace():
+        # Start at a word: drop the partial word at the front.
+        cut = ending.find(" ")
+        ending = ending[cut + 1 :] if cut >= 0 else ""
+    return ending.strip()
+
+
+def hub_policy_set() -> PolicySet | None:
+    """The hub's set: what members of a community with no published set are held to."""
+    return (
+        PolicySet.objects.filter(communities__kind=Community.Kind.HUB)
+        .select_related("base")
+        .order_by("pk")
+        .first()
+    )
+
+
+def held_set(community: Community, hub_set: PolicySet | None) -> tuple[PolicySet | None, bool]:
+    """(the set a community's members are held to, whether it is the hub default)."""
+    if community.policy_set_id is not None:
+        return community.policy_set, False
+    if community.kind == Community.Kind.SPOKE and hub_set is not None:
+        return hub_set, True
+    return None, False
+
+
+def held_sets(communities: Iterable[Community]) -> tuple[list[PolicySet], set[int]]:
+    """The sets the given communities hold their members to, in order and each once, and
+    the pks of those held only as the hub default (one query, and only when some
+    community has no set of its own)."""
+    communities = list(communities)
+    hub_set = None
+    if any(c.policy_set_id is None for c in communities):
+        hub_set = hub_policy_set()
+    sets: dict[int, PolicySet] = {}
+    defaults: set[int] = set()
+    for community in communities:
+        ps, default = held_set(community, hub_set)
+        if ps is not None:
+            sets.setdefault(ps.pk, ps)
+            if default:
+                defaults.add(ps.pk)
+    own = {c.policy_set_id for c in communities}
+    return list(sets.values()), defaults - own
 
 
 def summarize(product: Product, policy_set: PolicySet) -> Summary:
@@ -120,7 +432,7 @@ def summarize(product: Product, policy_set: PolicySet) -> Summary:
     return summarize_many([product], policy_set)[product.pk]
 
 
-# The assessment fields a Summary reads (status and satisfied): enough for pages that show
+# The assessment fields a Summary reads (status and outcome): enough for pages that show
 # statuses only, e.g. ``summarize_many(..., only=SUMMARY_FIELDS)``.
 SUMMARY_FIELDS = ("product_id", "policy_id", "status", "justification")
 
@@ -129,52 +441,61 @@ def summaries_for(
     products: Iterable[Product],
     policy_sets: Iterable[PolicySet] | None = None,
     *,
+    hub_default: Collection[int] = (),
     only: Sequence[str] | None = None,
+    on: datetime.date | None = None,
 ) -> dict[int, dict[str, Summary]]:
-    """{product pk: {set slug: Summary}}: against `policy_sets` when given, otherwise
-    against the set of every community each product has a membership in (current or
-    past; memberships must be prefetched with `community__policy_set`). Three queries for
-    any number of products and sets.
+    """{product pk: {set slug: Summary}}: against `policy_sets` when given (those whose pk
+    is in ``hub_default`` marked as the hub default), otherwise against the set each
+    community a product has a membership in (current or past) holds its members to
+    (``held_sets``; memberships must be prefetched with `community__policy_set`). A fixed
+    number of queries for any number of products.
 
     ``only``: load just these assessment fields (``SUMMARY_FIELDS`` when nothing but the
-    statuses is shown); by default whole assessment rows with their assessor.
+    statuses is shown); by default whole assessment rows with their assessor. ``on``: the
+    day waivers are judged in force (today).
     """
     products = list(products)
     given = None if policy_sets is None else list(policy_sets)
-    sets_of: dict[int, list[PolicySet]] = {}
-    wanted: dict[int, PolicySet] = {}
-    for product in products:
-        if given is not None:
-            sets = given
-        else:
-            sets = []
-            for membership in product.memberships.all():
-                ps = membership.community.policy_set
-                if ps is not None and ps not in sets:
-                    sets.append(ps)
-        wanted.update({ps.pk: ps for ps in sets})
-        sets_of[product.pk] = sets
+    sets_of: dict[int, list[tuple[PolicySet, bool]]] = {}
+    if given is not None:
+        for product in products:
+            sets_of[product.pk] = [(ps, ps.pk in hub_default) for ps in given]
+    else:
+        communities = {m.community_id: m.community for p in products for m in p.memberships.all()}
+        needs_hub = any(c.policy_set_id is None for c in communities.values())
+        hub_set = hub_policy_set() if needs_hub else None
+        for product in products:
+            mine = [m.community for m in product.memberships.all()]
+            own = {c.policy_set_id for c in mine}
+            unique: dict[int, tuple[PolicySet, bool]] = {}
+            for community in mine:
+                ps, _ = held_set(community, hub_set)
+                if ps is not None:
+                    unique.setdefault(ps.pk, (ps, ps.pk not in own))
+            sets_of[product.pk] = list(unique.values())
+    wanted = {ps.pk: ps for sets in sets_of.values() for ps, _ in sets}
     effective = effective_policies_by_set(wanted.values())
     policy_ids = {p.pk for items in effective.values() for p, _ in items}
     found: dict[tuple[int, int], Assessment] = {}
+    waivers: dict[tuple[int, int], Waiver] = {}
     if products and policy_ids:
-        rows = Assessment.objects.filter(
-            product__in=[p.pk for p in products], policy__in=policy_ids
-        )
+        pks = [p.pk for p in products]
+        rows = Assessment.objects.filter(product__in=pks, policy__in=policy_ids)
         rows = rows.only(*only) if only else rows.select_related("assessed_by")
         found = {(a.product_id, a.policy_id): a for a in rows}
+        in_force = Waiver.objects.filter(current_waiver_q(on=on), product__in=pks)
+        for waiver in in_force.filter(policy__in=policy_ids).order_by("expires_on"):
+            waivers[(waiver.product_id, waiver.policy_id)] = waiver  # the latest expiry wins
     out: dict[int, dict[str, Summary]] = {}
     for product in products:
         out[product.pk] = {}
-        for ps in sorted(sets_of[product.pk], key=lambda s: s.slug):
-            summary = Summary(policy_set=ps)
+        for ps, default in sorted(sets_of[product.pk], key=lambda s: s[0].slug):
+            summary = Summary(policy_set=ps, hub_default=default)
             for policy, inherited in effective.get(ps.pk, []):
+                key = (product.pk, policy.pk)
                 summary.items.append(
-                    PolicyStatus(
-                        policy=policy,
-                        inherited=inherited,
-                        assessment=found.get((product.pk, policy.pk)),
-                    )
+                    PolicyStatus(policy, inherited, found.get(key), waivers.get(key))
                 )
             out[product.pk][ps.slug] = summary
     return out
@@ -190,206 +511,252 @@ def summarize_many(
     }
 
 
-def satisfaction_counts() -> dict[str, Count]:
-    """Aggregates over one product's assessments of a set's mandatory policies: how many
-    are satisfied, ``none``, and assessed at all. Every ORM reading of compliance groups by
-    product with these."""
-    return {
-        "satisfied": Count("pk", filter=satisfied_q()),
-        "nones": Count("pk", filter=Q(status=FAILING)),
-        "assessed": Count("pk"),
-    }
+# --- The same rule in SQL --------------------------------------------------------------
+
+# The groups a tally row counts: (column prefix, mandatory?, inherited? or None for both).
+_GROUPS = (("m", True, None), ("own", True, False), ("inh", True, True), ("r", False, None))
 
 
-_COMPARE = {"=": operator.eq, ">": operator.gt}
+def _int(value) -> int:
+    return int(value)  # every number spliced into SQL goes through int()
 
 
-def status_from_counts(*, satisfied: int, nones: int, assessed: int, total: int) -> str:
-    """The status those counts mean (``STATUS_RULE``)."""
-    counts = {"satisfied": satisfied, "nones": nones, "assessed": assessed, "total": total}
-    for status, name, op, other in STATUS_RULE:
-        right = counts[other] if other in counts else int(other)
-        if _COMPARE[op](counts[name], right):
-            return status
-    return OTHERWISE
+def tally_sql(
+    pairs_sql: str,
+    policy_sets: Iterable[PolicySet],
+    on: datetime.date | None = None,
+    *,
+    effective: dict[int, list[tuple[Policy, bool]]] | None = None,
+) -> tuple[str, list]:
+    """SQL and its parameters for the relation (product_id, set_id, <group>_<field>...,
+    status): for each (product, set) pair that ``pairs_sql`` yields, the tallies of
+    ``Summary`` (``m_*`` mandatory, ``own_*`` and ``inh_*`` its own and inherited parts,
+    ``r_*`` recommended) and the status, in one grouped pass.
 
-
-def _status_case(total: int) -> Case:
-    """``STATUS_RULE`` as an ORM expression over ``satisfaction_counts`` annotations."""
-    lookups = {"=": "", ">": "__gt"}
-    whens = []
-    for status, name, op, other in STATUS_RULE:
-        right = total if other == "total" else int(other)
-        whens.append(When(Q(**{f"{name}{lookups[op]}": right}), then=Value(status)))
-    return Case(*whens, default=Value(OTHERWISE), output_field=CharField())
-
-
-def _status_case_sql(counts: dict[str, str]) -> str:
-    """``STATUS_RULE`` as a SQL CASE over the given column expressions."""
-    whens = " ".join(
-        f"WHEN {counts[name]} {op} {counts.get(other, other)} THEN '{status}'"
-        for status, name, op, other in STATUS_RULE
-    )
-    return f"CASE {whens} ELSE '{OTHERWISE}' END"
-
-
-def mandatory_policy_ids(policy_sets: Iterable[PolicySet]) -> dict[int, set[int]]:
-    """{set pk: pks of its mandatory effective policies} (two queries)."""
-    return {
-        pk: {p.pk for p, _ in items if p.level == Policy.Level.MANDATORY}
-        for pk, items in effective_policies_by_set(policy_sets).items()
-    }
-
-
-def compliance_q(status: str, mandatory: Collection[int]) -> Q:
-    """A condition on Product rows: compliance ``status`` against a set whose mandatory
-    effective policies are ``mandatory``, as one grouped subquery over assessments."""
-    total = len(mandatory)
-    if total == 0:
-        # Nothing mandatory: every product is compliant.
-        return Q() if status == Status.COMPLIANT else Q(pk__in=[])
-    per_product = (
-        Assessment.objects.filter(policy_id__in=list(mandatory))
-        .values("product_id")
-        .annotate(**satisfaction_counts())
-        .annotate(status=_status_case(total))
-    )
-    if status == OTHERWISE:
-        # Products with no assessment at all have no row: unknown too.
-        return ~Q(pk__in=per_product.exclude(status=OTHERWISE).values("product_id"))
-    return Q(pk__in=per_product.filter(status=status).values("product_id"))
-
-
-def member_status_sql(policy_sets: list[PolicySet]) -> str:
-    """SQL for the relation (product_id, status): each product's compliance status against
-    the set of every community it is an active member of, in one grouped pass.
-
-    The mandatory policies of each set come from Python (effective policies follow base
-    sets and versions) and are inlined as integer VALUES. A set with no mandatory policy
-    makes its members compliant, as ``compliance_q`` does.
+    The sets' effective policies come from Python (they follow base sets and versions)
+    and are inlined as integer VALUES (``effective``: already computed for these sets);
+    the waivers in force are ``current_waiver_q``'s.
     """
-    mandatory = mandatory_policy_ids(policy_sets)
-    pairs = [(int(s), int(p)) for s, ids in mandatory.items() for p in sorted(ids)]
-    totals = [(int(s), len(ids)) for s, ids in mandatory.items()]
-    values = ", ".join(f"({s}, {p})" for s, p in pairs) if pairs else None
-    mandatory_cte = f"VALUES {values}" if values else "SELECT 0, 0 WHERE 1 = 0"
-    totals_values = ", ".join(f"({s}, {n})" for s, n in totals)
+    if effective is None:
+        effective = effective_policies_by_set(policy_sets)
+    rows = [
+        (_int(s), _int(p.pk), int(p.is_mandatory), int(inherited))
+        for s, items in effective.items()
+        for p, inherited in items
+    ]
+    values = ", ".join(f"({s}, {p}, {m}, {i})" for s, p, m, i in rows)
+    policies = f"VALUES {values}" if values else "SELECT 0, 0, 0, 0 WHERE 1 = 0"
+    waivers, params = (
+        Waiver.objects.filter(current_waiver_q(on=on))
+        .values("product_id", "policy_id")
+        .distinct()
+        .order_by()
+        .query.sql_with_params()
+    )
+    sums = []
+    for prefix, mandatory, inherited in _GROUPS:
+        cond = f"o.mandatory = {int(mandatory)}"
+        if inherited is not None:
+            cond += f" AND o.inherited = {int(inherited)}"
+        for name in TALLY_FIELDS:
+            hit = "o.outcome IS NOT NULL" if name == "total" else f"o.outcome = '{name}'"
+            sums.append(f"SUM(CASE WHEN {cond} AND {hit} THEN 1 ELSE 0 END) AS {prefix}_{name}")
     status = _status_case_sql(
         {
-            "satisfied": "COALESCE(per.satisfied, 0)",
-            "nones": "per.nones",
-            "assessed": "per.assessed",
-            "total": "t.total",
+            **{name: f"per.m_{name}" for name in TALLY_FIELDS},
+            "ok": "(per.m_met + per.m_waived)",
         }
     )
-    return f"""
-        WITH mandatory(set_id, policy_id) AS ({mandatory_cte}),
-        totals(set_id, total) AS (VALUES {totals_values}),
-        member_sets AS (
-            SELECT DISTINCT m.product_id, c.policy_set_id AS set_id
-            FROM products_membership m
-            JOIN spokes_community c ON c.id = m.community_id
-            WHERE m.state = 'active' AND c.policy_set_id IN (SELECT set_id FROM totals)
+    sql = f"""
+        WITH ep(set_id, policy_id, mandatory, inherited) AS ({policies}),
+        pairs AS ({pairs_sql}),
+        o AS (
+            SELECT pr.product_id, pr.set_id, ep.mandatory, ep.inherited,
+                {_outcome_sql("a", "w")} AS outcome
+            FROM pairs pr
+            JOIN ep ON ep.set_id = pr.set_id
+            LEFT JOIN products_assessment a
+                ON a.product_id = pr.product_id AND a.policy_id = ep.policy_id
+            LEFT JOIN ({waivers}) w
+                ON w.product_id = pr.product_id AND w.policy_id = ep.policy_id
         ),
         per AS (
-            SELECT ms.product_id, ms.set_id,
-                SUM(CASE WHEN {_satisfied_sql("a")} THEN 1 ELSE 0 END) AS satisfied,
-                SUM(CASE WHEN a.status = '{FAILING}' THEN 1 ELSE 0 END) AS nones,
-                COUNT(a.id) AS assessed
-            FROM member_sets ms
-            LEFT JOIN mandatory mm ON mm.set_id = ms.set_id
-            LEFT JOIN products_assessment a
-                ON a.product_id = ms.product_id AND a.policy_id = mm.policy_id
-            GROUP BY ms.product_id, ms.set_id
+            SELECT pr.product_id, pr.set_id, {", ".join(sums)}
+            FROM pairs pr
+            LEFT JOIN o ON o.product_id = pr.product_id AND o.set_id = pr.set_id
+            GROUP BY pr.product_id, pr.set_id
         )
-        SELECT per.product_id AS product_id, {status} AS status
-        FROM per JOIN totals t ON t.set_id = per.set_id
+        SELECT per.*, {status} AS status FROM per
     """
+    return sql, list(params)
 
 
-def member_policy_sets() -> list[PolicySet]:
-    """The policy sets of communities that have at least one active member."""
-    return list(
+@dataclass(frozen=True)
+class SetTally:
+    """A (product, set) row of ``tally_sql``: the breakdown without the codes."""
+
+    policy_set: PolicySet
+    mandatory: Tally
+    own: Tally
+    inherited: Tally
+    recommended: Tally
+    status: str
+
+    @property
+    def own_met(self) -> bool:
+        return self.own.ok == self.own.total
+
+    @property
+    def mandatory_met(self) -> bool:
+        return self.mandatory.ok == self.mandatory.total
+
+
+def _held_pairs_sql(
+    community: Community | None,
+    hub_set: PolicySet | None,
+    product_ids: Sequence[int] | None = None,
+) -> str:
+    """(product_id, set_id) for every active membership (or, for one community, every
+    membership of it) and the set the community holds its members to; only of the given
+    products when ``product_ids`` is given."""
+    hub = _int(hub_set.pk) if hub_set else "CAST(NULL AS INTEGER)"
+    held = f"COALESCE(c.policy_set_id, CASE WHEN c.kind = '{Community.Kind.SPOKE}' THEN {hub} END)"
+    where = (
+        f"m.community_id = {_int(community.pk)}"
+        if community is not None
+        else f"m.state = '{Membership.State.ACTIVE}'"
+    )
+    if product_ids is not None:
+        ids = ", ".join(str(_int(pk)) for pk in product_ids) or "NULL"
+        where += f" AND m.product_id IN ({ids})"
+    return (
+        f"SELECT DISTINCT m.product_id, {held} AS set_id FROM products_membership m "
+        f"JOIN spokes_community c ON c.id = m.community_id WHERE {where} AND {held} IS NOT NULL"
+    )
+
+
+def held_policy_sets(hub_set: PolicySet | None) -> list[PolicySet]:
+    """The sets active members are held to (their communities', and the hub's for spokes
+    without one)."""
+    sets = list(
         PolicySet.objects.filter(communities__memberships__state=Membership.State.ACTIVE)
+        .select_related("base")
         .distinct()
         .order_by("pk")
     )
+    if hub_set is not None and hub_set.pk not in {s.pk for s in sets}:
+        sets.append(hub_set)
+    return sets
 
 
-def member_compliance_q(status: str, policy_sets: list[PolicySet] | None = None) -> Q:
-    """Products whose compliance is ``status`` against the set of some community they are
-    an active member of: one subquery, whatever the number of sets."""
-    sets = member_policy_sets() if policy_sets is None else policy_sets
-    if not sets or status not in Status.ALL:
-        return Q(pk__in=[])
-    sql = f"SELECT st.product_id FROM ({member_status_sql(sets)}) st WHERE st.status = %s"
-    return Q(pk__in=RawSQL(sql, [status]))
+class Held:
+    """What one page needs to read compliance in SQL: the hub's set and the sets members
+    are held to, looked up once (two queries) and reused by every condition and count."""
 
+    def __init__(self, community: Community | None = None, on: datetime.date | None = None):
+        self.community = community
+        self.on = on
+        self._effective: dict[int, list[tuple[Policy, bool]]] | None = None
+        self.hub_set = hub_policy_set()
+        if community is not None:
+            ps, self.hub_default = held_set(community, self.hub_set)
+            self.sets = [ps] if ps is not None else []
+        else:
+            self.hub_default = False
+            self.sets = held_policy_sets(self.hub_set)
 
-def compliance_conditions(community: Community | None) -> dict[str, Q]:
-    """{status: condition on Product}: compliance against the community's set, or, with no
-    community, against the set of any community each product is an active member of (one
-    grouped subquery per status, not one per set). The catalog filter and its facet counts
-    both read these."""
-    if community is not None:
-        if community.policy_set_id is None:
-            return {s: Q(pk__in=[]) for s in Status.ALL}
-        mandatory = mandatory_policy_ids([community.policy_set])[community.policy_set_id]
-        return {s: compliance_q(s, mandatory) for s in Status.ALL}
-    sets = member_policy_sets()
-    return {s: member_compliance_q(s, sets) for s in Status.ALL}
+    def relation(self, product_ids: Sequence[int] | None = None) -> tuple[str, list]:
+        """``tally_sql`` over the pairs this page reads (of the given products only, when
+        given), with its parameters."""
+        if not self.sets:
+            return "SELECT 0 AS product_id, 0 AS set_id, '' AS status WHERE 1 = 0", []
+        if self._effective is None:
+            self._effective = effective_policies_by_set(self.sets)
+        pairs = _held_pairs_sql(self.community, self.hub_set, product_ids)
+        return tally_sql(pairs, self.sets, self.on, effective=self._effective)
 
+    def status_q(self, status: str) -> Q:
+        """Products whose status is ``status`` against some set they are held to."""
+        if status not in Status.ALL:
+            return Q(pk__in=[])
+        relation, params = self.relation()
+        sql = f"SELECT t.product_id FROM ({relation}) t WHERE t.status = %s"
+        return Q(pk__in=RawSQL(sql, [*params, status]))
 
-def member_status_counts(product_ids_sql: str, params: list, policy_sets: list[PolicySet]):
-    """{status: number of the given products with that status against some set of theirs}
-    (one query)."""
-    counts = dict.fromkeys(Status.ALL, 0)
-    if not policy_sets:
-        return counts
-    relation = member_status_sql(policy_sets)
-    sql = (
-        f"SELECT st.status, COUNT(DISTINCT st.product_id) FROM ({relation}) st "
-        f"WHERE st.product_id IN ({product_ids_sql}) GROUP BY st.status"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for status, n in cursor.fetchall():
-            counts[status] = n
-    return counts
-
-
-def statuses_by_set(
-    members: Mapping[int, Collection[int]], mandatory: Mapping[int, Collection[int]]
-) -> dict[tuple[int, int], str]:
-    """{(product pk, set pk): status} for the given products of each set, in SQL.
-
-    ``members``: {set pk: product pks to ask that set about}; ``mandatory``: {set pk: pks
-    of its mandatory effective policies} (``mandatory_policy_ids``).
-    One grouped query per set with mandatory policies, returning one small row per
-    assessed product (no assessment rows are loaded); the same rule as
-    ``Summary.status`` (an ``na`` with a blank or whitespace-only justification is not
-    satisfied). Only the pairs asked about are answered, each of them.
-    """
-    out: dict[tuple[int, int], str] = {}
-    for set_pk, product_ids in members.items():
-        if not product_ids:
-            continue
-        wanted = mandatory.get(set_pk) or ()
-        total = len(wanted)
-        # Nothing mandatory: compliant. Otherwise unknown until an assessment says more.
-        default = Status.UNKNOWN if total else Status.COMPLIANT
-        for pk in product_ids:
-            out[(pk, set_pk)] = default
-        if not total:
-            continue
-        rows = (
-            Assessment.objects.filter(policy_id__in=list(wanted), product_id__in=list(product_ids))
-            .values("product_id")
-            .annotate(**satisfaction_counts())
-            .values_list("product_id", "satisfied", "nones", "assessed")
+    def mandatory_met_q(self, met: bool) -> Q:
+        """Products held to some set whose every mandatory policy is met or waived against
+        every set they are held to (``met``), or the held products for which that is not
+        so (not ``met``)."""
+        relation, params = self.relation()
+        failing = RawSQL(
+            f"SELECT t.product_id FROM ({relation}) t WHERE t.status <> %s",
+            [*params, Status.COMPLIANT],
         )
-        for product_id, satisfied, nones, assessed in rows:
-            out[(product_id, set_pk)] = status_from_counts(
-                satisfied=satisfied, nones=nones, assessed=assessed, total=total
+        if not met:
+            return Q(pk__in=failing)
+        held = RawSQL(f"SELECT t.product_id FROM ({relation}) t", params)
+        return Q(pk__in=held) & ~Q(pk__in=failing)
+
+    def status_counts(self, product_ids_sql: str, ids_params: list) -> dict[str, int]:
+        """Of the given products: {status: how many have it against some set they are held
+        to}, ``held`` (how many are held to a set), ``mandatory_met`` (how many meet every
+        mandatory policy of every set they are held to) and ``not_met`` (the others), in
+        one query."""
+        counts = {**dict.fromkeys(Status.ALL, 0), "held": 0, "mandatory_met": 0, "not_met": 0}
+        if not self.sets:
+            return counts
+        relation, params = self.relation()
+        sql = f"""
+            WITH t AS (
+                SELECT r.product_id, r.status FROM ({relation}) r
+                WHERE r.product_id IN ({product_ids_sql})
+            ),
+            per AS (
+                SELECT t.product_id,
+                    MAX(CASE WHEN t.status <> '{Status.COMPLIANT}' THEN 1 ELSE 0 END) AS failing
+                FROM t GROUP BY t.product_id
             )
-    return out
+            SELECT t.status, COUNT(DISTINCT t.product_id) FROM t GROUP BY t.status
+            UNION ALL SELECT 'not_met', COALESCE(SUM(per.failing), 0) FROM per
+            UNION ALL SELECT 'held', COUNT(*) FROM per
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *ids_params])
+            for key, n in cursor.fetchall():
+                counts[key] = int(n)
+        counts["mandatory_met"] = counts["held"] - counts["not_met"]
+        return counts
+
+    def tallies(self, product_ids: Sequence[int]) -> dict[tuple[int, int], SetTally]:
+        """{(product pk, set pk): SetTally} for the given products (one query)."""
+        if not self.sets or not product_ids:
+            return {}
+        relation, params = self.relation(product_ids)
+        sql = f"SELECT t.* FROM ({relation}) t"
+        by_pk = {ps.pk: ps for ps in self.sets}
+        out = {}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [c[0] for c in cursor.description]
+            for row in cursor.fetchall():
+                values = dict(zip(names, row, strict=True))
+                groups = {
+                    prefix: Tally(**{n: int(values[f"{prefix}_{n}"] or 0) for n in TALLY_FIELDS})
+                    for prefix, _, _ in _GROUPS
+                }
+                out[(values["product_id"], values["set_id"])] = SetTally(
+                    policy_set=by_pk[values["set_id"]],
+                    mandatory=groups["m"],
+                    own=groups["own"],
+                    inherited=groups["inh"],
+                    recommended=groups["r"],
+                    status=values["status"],
+                )
+        return out
+
+    def held_set_of(self, community: Community) -> tuple[PolicySet | None, bool]:
+        """``held_set`` from the sets already loaded (no query per community)."""
+        known = {ps.pk: ps for ps in self.sets}
+        if community.policy_set_id in known:
+            return known[community.policy_set_id], False
+        return held_set(community, self.hub_set)

@@ -5,8 +5,8 @@
     ProductFilter(request.GET, queryset=Product.objects.for_list()).qs
 
 Every filter costs a fixed number of queries whatever the number of products: the
-compliance filter works set by set in SQL (one grouped subquery per policy set), never
-product by product.
+compliance filters are one grouped SQL subquery over every (product, set) pair
+(``products.compliance.Held``), never product by product.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from products.compliance import Status, compliance_conditions
+from products.compliance import Held, Status
 from products.models import Area, Assessment, Membership, Product, display_state_q
 from products.search import search_products
 from spokes.models import Community
@@ -58,10 +58,18 @@ class ProductFilter(django_filters.FilterSet):
     compliance = django_filters.ChoiceFilter(
         choices=COMPLIANCE_CHOICES,
         method="filter_compliance",
-        help_text="Compliance status against a policy set. With `community`: against that "
-        "community's policy set (every product is judged, member or not). Without it: "
-        "products that have this status against the set of at least one community they "
-        "are an active member of (products with no active membership never match).",
+        help_text="Compliance status over the mandatory policies of the set a community "
+        "holds its members to (its own set, or the hub's E4S set when it has none). With "
+        "`community`: against that community's set, for its members. Without it: products "
+        "that have this status against the set of at least one community they are an "
+        "active member of (products with no active membership never match).",
+    )
+    mandatory_met = django_filters.BooleanFilter(
+        method="filter_mandatory_met",
+        help_text="`true`: products whose every mandatory policy is met (or waived) against "
+        "every set they are held to (with `community`: that community's set); `false`: "
+        "products held to a set for which that is not so. Products held to no set match "
+        "neither.",
     )
     license = django_filters.CharFilter(
         field_name="license", lookup_expr="iexact", help_text="SPDX identifier (any case)."
@@ -98,6 +106,7 @@ class ProductFilter(django_filters.FilterSet):
             "community",
             "membership_state",
             "compliance",
+            "mandatory_met",
             "license",
             "area",
             "maintainer",
@@ -129,11 +138,23 @@ class ProductFilter(django_filters.FilterSet):
     def filter_q(self, queryset, name, value: str):
         return search_products(queryset, value, rank=True)
 
+    def held(self) -> Held:
+        """The compliance reading of this filtering, built once for both filters."""
+        community = self.form.cleaned_data.get("community")
+        cached = getattr(self, "_held", None)
+        if cached is None or cached.community != community:
+            self._held = cached = Held(community)
+        return cached
+
     def filter_compliance(self, queryset, name, value: str):
         if not value:
             return queryset
-        conditions = compliance_conditions(self.form.cleaned_data.get("community"))
-        return queryset.filter(conditions[value])
+        return queryset.filter(self.held().status_q(value))
+
+    def filter_mandatory_met(self, queryset, name, value: bool | None):
+        if value is None:
+            return queryset
+        return queryset.filter(self.held().mandatory_met_q(value))
 
 
 class AssessmentFilter(django_filters.FilterSet):

@@ -34,7 +34,13 @@ STYLES = {
     "none": Style("None", "N", "#b3261e", "#ffffff"),
     "na": Style("Not applicable", "\u2013", "#c9ced6", "#1a1a1a"),
     "unknown": Style("Unknown (not assessed)", "?", "#ffffff", "#1a1a1a"),
+    "waived": Style("Waived (counts as met until it expires)", "W", "#2f5ea8", "#ffffff"),
 }
+
+
+def cell_key(item) -> str:
+    """The style of a cell: the assessment's status, or *waived* while a waiver stands in."""
+    return "waived" if item.outcome == "waived" else item.status
 
 
 def render_heatmap(products: list[Product], summaries: dict[int, Summary], title: str) -> str:
@@ -67,7 +73,7 @@ def render_heatmap(products: list[Product], summaries: dict[int, Summary], title
             f'fill="#0b5394">{escape(_short(product.name))}</text></a>'
         )
         for col, item in enumerate(summaries[product.pk].items):
-            style = STYLES[item.status]
+            style = STYLES[cell_key(item)]
             x = LABEL_WIDTH + col * CELL
             tip = f"{product.name} — {item.policy.code} {item.policy.title}: {style.label}"
             parts.append(

@@ -544,10 +544,12 @@ def _upsert_assessment(
 
 
 def _justification(code: str, doc: dict, row: dict) -> str:
-    filed = f"as filed: '{row['as_filed']}'"
+    """What the row said, then the document it comes from (the same for every row of a
+    document, so pages can show that part once)."""
+    filed = f"As filed: '{row['as_filed']}'."
     if row.get("filed_as"):
-        filed = f"as filed under {row['filed_as']}: '{row['as_filed']}', mapped to {code}"
+        filed = f"Filed under {row['filed_as']} as '{row['as_filed']}', mapped to {code}."
     return (
-        "Imported from the xSDK policy-compatibility document filed by the team "
-        f"(numbering {doc['numbering']}, {filed}): {doc['url']}"
+        f"{filed} Imported from the xSDK policy-compatibility document filed by the team "
+        f"(numbering {doc['numbering']}): {doc['url']}"
     )

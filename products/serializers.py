@@ -13,7 +13,14 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from events.validation import validate_web_url
-from products.compliance import STATUSES, SUMMARY_FIELDS, PolicyStatus, summaries_for
+from products.compliance import (
+    STATUSES,
+    SUMMARY_FIELDS,
+    TALLY_FIELDS,
+    Outcome,
+    PolicyStatus,
+    summaries_for,
+)
 from products.models import Assessment, Membership, Product, ProductUse, Stakeholder
 from products.representation import (
     PRODUCT_PUBLIC_FIELDS,
@@ -21,16 +28,51 @@ from products.representation import (
     maintainer_usernames,
     provenance,
 )
+from products.review import is_review_due
 
 User = get_user_model()
+
+
+def _tally(name: str, help_text: str):
+    """A tally field (a fresh instance each time: a DRF field is bound to one parent)."""
+    return inline_serializer(
+        name,
+        fields={field: serializers.IntegerField() for field in TALLY_FIELDS},
+        help_text=help_text,
+    )
+
 
 COMPLIANCE_SUMMARY = inline_serializer(
     "ComplianceSummary",
     fields={
         "status": serializers.ChoiceField(
-            choices=["compliant", "partial", "noncompliant", "unknown"]
+            choices=["compliant", "partial", "noncompliant", "unknown"],
+            help_text="Over the mandatory policies: compliant (every one met or waived), "
+            "noncompliant (one `none`), partial (none unassessed), unknown (some unassessed).",
         ),
-        **{name: serializers.IntegerField() for name in STATUSES},
+        **{
+            name: serializers.IntegerField(help_text=f"Policies assessed `{name}`.")
+            for name in STATUSES
+        },
+        "mandatory": _tally("ComplianceTally", "The mandatory policies (they decide the status)."),
+        "recommended": _tally("ComplianceTally", "The recommended policies (reported only)."),
+        "own": _tally("ComplianceTally", "The set's own mandatory policies."),
+        "inherited": _tally("ComplianceTally", "The mandatory policies inherited from its base."),
+        "missing": inline_serializer(
+            "ComplianceMissing",
+            many=True,
+            fields={
+                "code": serializers.CharField(),
+                "status": serializers.ChoiceField(choices=list(Outcome.NOT_MET)),
+                "level": serializers.ChoiceField(choices=["mandatory", "recommended"]),
+                "inherited": serializers.BooleanField(),
+            },
+            help_text="Every policy not met, with its outcome.",
+        ),
+        "reason": serializers.CharField(help_text="The breakdown in one sentence."),
+        "hub_default": serializers.BooleanField(
+            help_text="The product's community publishes no set; the hub's applies."
+        ),
     },
 )
 
@@ -299,6 +341,14 @@ class PolicyComplianceSerializer(serializers.Serializer):
     inherited = serializers.BooleanField()
     policy_set = serializers.CharField(source="policy.policy_set.slug")
     status = serializers.ChoiceField(choices=list(STATUSES))
+    outcome = serializers.ChoiceField(
+        choices=["met", "waived", "none", "partial", "unknown"],
+        help_text="What the policy counts as: met (full, or na with a justification), waived "
+        "(a waiver in force), none, partial, unknown (not assessed).",
+    )
+    waived_until = serializers.DateField(
+        source="waiver.expires_on", allow_null=True, default=None, read_only=True
+    )
     justification = serializers.SerializerMethodField()
     evidence_url = serializers.SerializerMethodField()
     # null while the policy has no assessment (status `unknown`).

@@ -15,7 +15,7 @@ from lifecycle.models import visible_events
 from products import access as product_access
 from products import catalog as catalog_data
 from products.badge import etag_for, render_badge
-from products.compliance import summaries_for, summarize
+from products.compliance import held_sets, hub_policy_set, summaries_for, summarize
 from products.filters import ProductFilter
 from products.forms import AssessmentFormSet, DependencyFormSet, ProductForm
 from products.models import Assessment, Dependency, Membership, Product
@@ -57,31 +57,31 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 
 def _default_policy_set(product: Product, memberships=None) -> PolicySet | None:
-    """The set of its first active membership's community (by community name), else the
-    E4S set."""
+    """The set the first active membership's community (by community name) holds its
+    members to, else the hub's set."""
     rows = memberships if memberships is not None else product.memberships.all()
-    for m in sorted(rows, key=lambda m: (m.community.name, m.pk)):
-        if m.state == Membership.State.ACTIVE and m.community.policy_set_id:
-            return m.community.policy_set
-    return PolicySet.objects.filter(slug="e4s").first()
+    active = [
+        m.community
+        for m in sorted(rows, key=lambda m: (m.community.name, m.pk))
+        if m.state == Membership.State.ACTIVE
+    ]
+    sets, _ = held_sets(active[:1])
+    return sets[0] if sets else hub_policy_set()
 
 
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(Product.objects.prefetch_related("areas", "maintainers"), slug=slug)
     memberships = list(
-        product.memberships.select_related("community__policy_set", "successor").order_by(
+        product.memberships.select_related("community__policy_set__base", "successor").order_by(
             "-state", "community__name", "-joined_at"
         )
     )
-    sets: dict[int, PolicySet] = {}
-    for m in memberships:
-        if m.community.policy_set_id:
-            sets.setdefault(m.community.policy_set_id, m.community.policy_set)
-    if not sets:
-        e4s = PolicySet.objects.filter(slug="e4s").first()
-        if e4s:
-            sets[e4s.pk] = e4s
-    compliance = summaries_for([product], sets.values())[product.pk]
+    # Against the set each of its communities holds it to (the hub's where a spoke has
+    # none); a product in no community is shown against the hub's set.
+    sets, defaults = held_sets(m.community for m in memberships)
+    if not sets and (hub_set := hub_policy_set()) is not None:
+        sets, defaults = [hub_set], {hub_set.pk}
+    compliance = summaries_for([product], sets, hub_default=defaults)[product.pk]
     # The page's own <img> carries a version so a maintainer sees a fresh badge at once,
     # while embedders get the cacheable plain URL.
     default_set = _default_policy_set(product, memberships)
@@ -118,7 +118,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(
-        Product.objects.prefetch_related("memberships__community__policy_set"), slug=slug
+        Product.objects.prefetch_related("memberships__community__policy_set__base"), slug=slug
     )
     wanted = request.GET.get("policy_set")
     if wanted:

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 
 from accounts import roles
 from lifecycle.models import LifecycleRequest
-from products.compliance import SUMMARY_FIELDS, summarize_many
+from products.compliance import SUMMARY_FIELDS, held_sets, summaries_for
 from products.heatmap import STYLES, render_heatmap
 from products.models import Assessment, Membership
 from spokes import access as spokes_access
@@ -64,10 +64,18 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("state", "product__name", "-joined_at")
     )
     heatmap = ""
-    if community.policy_set and active:
+    # The set the community holds its members to: its own, or the hub's when it has none.
+    held, hub_default = (
+        held_sets([community]) if community.kind == Community.Kind.SPOKE else ([], set())
+    )
+    held_set = held[0] if held else None
+    if held_set and active:
         products = [m.product for m in active]
         # Statuses only: the assessment fields a Summary reads, not whole rows.
-        summaries = summarize_many(products, community.policy_set, only=SUMMARY_FIELDS)
+        by_product = summaries_for(
+            products, [held_set], hub_default=hub_default, only=SUMMARY_FIELDS
+        )
+        summaries = {pk: sets[held_set.slug] for pk, sets in by_product.items()}
         for m in active:
             m.compliance = summaries[m.product.pk]
         paginator = members_page.paginator
@@ -80,7 +88,8 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         heatmap = render_heatmap(
             products,
             summaries,
-            f"Compliance of {which} of {community.name} with the {community.policy_set} policies",
+            f"Compliance of {which} of {community.name} with the {held_set} policies"
+            + (" (the hub's, as the community publishes none)" if hub_default else ""),
         )
     context = {
         "community": community,
@@ -96,6 +105,8 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("product")
         .order_by("-created_at"),
         "heatmap": mark_safe(heatmap),
+        "held_set": held_set,
+        "held_by_hub_default": bool(hub_default),
         "legend": STYLES,
         "can_manage": spokes_access.can_manage_community(request.user, community),
         "is_hub_admin": roles.is_hub_admin(request.user),

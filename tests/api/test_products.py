@@ -86,6 +86,7 @@ def test_a_product_detail_has_every_contract_field(api_client, product, communit
             "seed_ref": "",
         }
     ]
+    zero = {"met": 0, "partial": 0, "none": 0, "unknown": 0, "waived": 0, "total": 0}
     assert body["compliance"] == {
         "base": {
             "status": "noncompliant",
@@ -94,6 +95,17 @@ def test_a_product_detail_has_every_contract_field(api_client, product, communit
             "none": 1,
             "na": 0,
             "unknown": 1,
+            # P1 full and P2 none are mandatory, P3 recommended and not assessed.
+            "mandatory": {**zero, "met": 1, "none": 1, "total": 2},
+            "own": {**zero, "met": 1, "none": 1, "total": 2},
+            "inherited": zero,
+            "recommended": {**zero, "unknown": 1, "total": 1},
+            "missing": [
+                {"code": "P2", "status": "none", "level": "mandatory", "inherited": False},
+                {"code": "P3", "status": "unknown", "level": "recommended", "inherited": False},
+            ],
+            "reason": "1/2 mandatory met · P2 not met",
+            "hub_default": False,
         }
     }
     assert body["url"].endswith("/api/v1/products/widget/")
@@ -404,6 +416,7 @@ def test_compliance_lists_every_effective_policy_with_inherited_marked(api_clien
     assert body["product"] == "widget"
     assert body["policy_set"] == "xsdk"
     assert body["version"] == "1.0"
+    zero = {"met": 0, "partial": 0, "none": 0, "unknown": 0, "waived": 0, "total": 0}
     assert body["summary"] == {
         "status": "unknown",
         "full": 1,
@@ -411,12 +424,23 @@ def test_compliance_lists_every_effective_policy_with_inherited_marked(api_clien
         "none": 0,
         "na": 0,
         "unknown": 2,
+        "mandatory": {**zero, "met": 1, "unknown": 2, "total": 3},
+        "own": {**zero, "unknown": 2, "total": 2},
+        "inherited": {**zero, "met": 1, "total": 1},
+        "recommended": zero,
+        "missing": [
+            {"code": "M1", "status": "unknown", "level": "mandatory", "inherited": False},
+            {"code": "M2", "status": "unknown", "level": "mandatory", "inherited": False},
+        ],
+        "reason": "0/2 own mandatory met · M1, M2 not assessed · 1/1 inherited from E4S met",
+        "hub_default": False,
     }
     rows = {(r["code"], r["inherited"]): r for r in body["policies"]}
     assert set(rows) == {("M1", False), ("M2", False), ("P1", True)}
     assert rows[("P1", True)]["status"] == "full"
     assert rows[("P1", True)]["evidence_url"] == "https://example.org/ci"
     assert rows[("M1", False)]["status"] == "unknown"
+    assert rows[("P1", True)]["outcome"] == "met" and rows[("M1", False)]["outcome"] == "unknown"
     for row in body["policies"]:
         assert {"code", "title", "level", "inherited", "status", "justification"} <= set(row)
         assert {"evidence_url", "source"} <= set(row)

@@ -43,7 +43,7 @@ def test_the_badge_changes_when_an_assessment_changes(client, product, policy_se
 
 
 def test_the_badge_defaults_to_the_set_of_the_first_active_membership(client, product):
-    assert b">base<" in client.get("/products/widget/badge.svg").content
+    assert b">base \xc2\xb7 mandatory<" in client.get("/products/widget/badge.svg").content
 
 
 def test_the_product_page_shows_compliance_memberships_and_dependencies(
@@ -214,8 +214,7 @@ def test_markdown_headings_sit_under_the_page_headings():
 
 
 def test_the_bulk_sql_statuses_agree_with_the_compliance_module(community, policy_set):
-    from products.catalog import compliance_statuses
-    from products.compliance import summarize
+    from products.compliance import Held, summarize
 
     p1, p2, _p3 = policy_set.effective_policies()
     cases = {
@@ -231,9 +230,20 @@ def test_the_bulk_sql_statuses_agree_with_the_compliance_module(community, polic
         products[slug] = make_product(slug)
         for policy, status in rows:
             make_assessment(products[slug], policy, status)
-    statuses = compliance_statuses([p.pk for p in products.values()], [policy_set])
+    for product in products.values():
+        make_membership(product, community)
+    tallies = Held(community).tallies([p.pk for p in products.values()])
+    statuses = {key: tally.status for key, tally in tallies.items()}
     for _slug, product in products.items():
-        assert statuses[(product.pk, policy_set.pk)] == summarize(product, policy_set).status
+        summary = summarize(product, policy_set)
+        tally = tallies[(product.pk, policy_set.pk)]
+        assert tally.status == summary.status
+        assert (tally.mandatory, tally.own, tally.inherited, tally.recommended) == (
+            summary.mandatory,
+            summary.own,
+            summary.inherited,
+            summary.recommended,
+        )
     assert {statuses[(p.pk, policy_set.pk)] for p in products.values()} == {
         "compliant",
         "noncompliant",
@@ -249,7 +259,11 @@ def test_home_counts_members_and_compliant_members_per_spoke(client, product, po
     make_membership(make_product("other"), product.memberships.get().community)
     html = client.get("/").content.decode()
     assert "2 members" in html
-    assert "1 of 2 compliant" in html and "(50%)" in html
+    # Four counts, never a bare percentage: one compliant, one unknown (not assessed).
+    assert ">1 compliant</a>" in html and ">1 unknown</a>" in html
+    assert ">0 partial</a>" in html and ">0 noncompliant</a>" in html
+    assert "1 of 2 meet all of" in html
+    assert "%)" not in html
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ def test_a_partial_mandatory_policy_makes_the_product_partial(xsdk):
     make_assessment(product, _policy("R1"), "none")
     summary = summarize(product, xsdk)
     assert summary.status == "partial"
+    tally = {"met": 0, "partial": 0, "none": 0, "unknown": 0, "waived": 0}
     assert summary.as_dict() == {
         "status": "partial",
         "full": 2,
@@ -48,6 +49,17 @@ def test_a_partial_mandatory_policy_makes_the_product_partial(xsdk):
         "none": 1,
         "na": 0,
         "unknown": 0,
+        # M1, M2 own; P2 inherited from the base set; R1 recommended.
+        "mandatory": {**tally, "met": 2, "partial": 1, "total": 3},
+        "own": {**tally, "met": 1, "partial": 1, "total": 2},
+        "inherited": {**tally, "met": 1, "total": 1},
+        "recommended": {**tally, "none": 1, "total": 1},
+        "missing": [
+            {"code": "M2", "status": "partial", "level": "mandatory", "inherited": False},
+            {"code": "R1", "status": "none", "level": "recommended", "inherited": False},
+        ],
+        "reason": "1/2 own mandatory met · M2 partial · 1/1 inherited from Policy set e4s met",
+        "hub_default": False,
     }
 
 

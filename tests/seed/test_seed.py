@@ -244,9 +244,10 @@ def test_assessments_come_only_from_filed_compatibility_documents(seeded, seed_d
 def test_an_assessment_says_how_the_document_filed_it(seeded):
     amrex_r3 = Assessment.objects.get(product__slug="amrex", policy__code="R3")
     assert amrex_r3.status == "none"
-    assert "numbering 0.6.x, as filed: 'No'" in amrex_r3.justification
+    assert amrex_r3.justification.startswith("As filed: 'No'.")
+    assert "(numbering 0.6.x)" in amrex_r3.justification
     amrex_m10 = Assessment.objects.get(product__slug="amrex", policy__code="M10")
-    assert "as filed under R1" in amrex_m10.justification
+    assert "Filed under R1 as 'Full', mapped to M10." in amrex_m10.justification
 
 
 @pytest.mark.django_db
