@@ -88,7 +88,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         heatmap = render_heatmap(
             products,
             summaries,
-            f"Compliance of {which} of {community.name} with the {held_set} policies"
+            f"Compliance of {which} of {community.name} with {held_set}"
             + (" (the hub's, as the community publishes none)" if hub_default else ""),
         )
     context = {
