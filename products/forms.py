@@ -11,6 +11,7 @@ from django import forms
 from django.db import models, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from events.errors import TransitionNotAllowed
 from events.log import Verb, record
 from events.validation import validate_web_url
 from products import services, waivers
@@ -353,7 +354,9 @@ class WaiverForm(forms.Form):
             )
         except forms.ValidationError as error:
             _apply_errors(self, error)
-            return None
+        except TransitionNotAllowed as error:
+            self.add_error("policy", str(error))
+        return None
 
 
 class InteroperabilityForm(forms.Form):

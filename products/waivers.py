@@ -61,7 +61,8 @@ def grant_waiver(
 
     Refused (PermissionDenied) unless ``can_grant_waiver``; a ValidationError names the
     field: a blank ``reason``, an ``expires_on`` not after today, a ``policy`` that is not
-    an effective policy of a set the product is held to, or one already waived.
+    an effective policy of a set the product is held to. A policy already waived (in
+    force) is TransitionNotAllowed (409): revoke that waiver first.
     """
     if not product_access.can_grant_waiver(by, product, policy):
         raise PermissionDenied(
@@ -86,13 +87,10 @@ def grant_waiver(
     Product.objects.select_for_update().filter(pk=product.pk).values_list("pk").first()
     current = Waiver.objects.current().filter(product=product, policy=policy).first()
     if current is not None:
-        raise ValidationError(
-            {
-                "policy": [
-                    f"{policy.code} is already waived until {current.expires_on}; revoke "
-                    "that waiver first."
-                ]
-            }
+        # A conflict with the current state, not bad input (409): revoke it first.
+        raise TransitionNotAllowed(
+            f"{policy.code} is already waived for {product.slug} until {current.expires_on}; "
+            "revoke that waiver first."
         )
     waiver = Waiver(
         product=product,

@@ -194,10 +194,8 @@ def _product(slug: str, field: str) -> Product:
         description="While in force (not revoked, `expires_on` today or later) the policy "
         "counts as met. The policy must be an effective policy of a set the product is held "
         "to (its communities' sets and the hub's); `reason` is required; `expires_on` must "
-        "be after today; one waiver in force per product and policy. "
-        + GRANTERS
-        + " "
-        + WRITE_ERRORS,
+        "be after today. 409: the policy is already waived for the product (revoke that "
+        "waiver first). " + GRANTERS + " " + WRITE_ERRORS,
         request=WaiverWriteSerializer,
         responses={201: WaiverSerializer},
     ),
@@ -218,7 +216,7 @@ class WaiverViewSet(ResourceViewSet):
     filterset_class = WaiverFilter
     permission_classes = [ReadOnly | CanGrantWaiver]
     http_method_names = ["get", "post", "head", "options"]
-    conflict_actions = ("revoke",)
+    conflict_actions = ("create", "revoke")
 
     def get_queryset(self):
         return Waiver.objects.select_related(

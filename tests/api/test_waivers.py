@@ -82,6 +82,10 @@ def test_who_may_grant(request, client_for, product, a1, name):
     assert body["url"].startswith("http")
     assert response["ETag"]
     assert Event.objects.filter(verb=Verb.WAIVER_GRANTED, actor=user).count() == 1
+    # One waiver in force per product and policy: a second is a conflict.
+    again = client_for(user).post(URL, payload(), format="json")
+    assert again.status_code == 409
+    assert Waiver.objects.count() == 1
 
 
 def test_the_hubs_set_is_waived_by_hub_leads_not_spoke_leads(
