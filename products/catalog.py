@@ -33,7 +33,7 @@ SORT_CHOICES = [
 ]
 FACET_KEYS = ("community", "membership_state", "compliance", "mandatory_met", "license", "area")
 FACET_LABELS = {
-    "community": "Spoke",
+    "community": "Spoke (SPC)",
     "membership_state": "Membership",
     "compliance": "Compliance",
     "mandatory_met": "Every mandatory policy met",
