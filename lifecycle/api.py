@@ -55,9 +55,10 @@ class LifecycleRequestViewSet(ResourceViewSet):
     permission_classes = [ReadOnly | CanActOnRequest]
     serializer_class = LifecycleRequestSerializer
     # For the schema (peso_registry/schema.py): PATCH and the transitions check If-Match
-    # (412), and a transition the current state does not allow answers 409.
-    conflict_actions = ("submit", "start_review", "approve", "reject", "withdraw")
-    honours_if_match = ("partial_update", *conflict_actions)
+    # (412); a transition the current state does not allow answers 409, and so does a
+    # PATCH of a request already decided or withdrawn.
+    conflict_actions = ("partial_update", "submit", "start_review", "approve", "reject", "withdraw")
+    honours_if_match = conflict_actions
     filterset_class = RequestFilter
     renderer_classes = RENDERERS
 

@@ -7,6 +7,7 @@ Error bodies are DRF's: `{"detail": "..."}` or, for 400, `{"field": ["message", 
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 from django.contrib.auth.models import AnonymousUser
@@ -16,6 +17,8 @@ from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
+
+from peso_registry.conditional import ConditionalMixin
 
 ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 _MESSAGES = {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}}
@@ -27,6 +30,11 @@ FIELD_ERRORS_SCHEMA = {
     "properties": {"detail": {"anyOf": [{"type": "string"}, _MESSAGES]}},
     "additionalProperties": {"anyOf": [_MESSAGES, {"type": "object"}]},
 }
+# Something that is not blank: DRF trims with `str.strip()`, which also strips the
+# information separators U+001C-U+001F and NEL (U+0085), which `\s` of the schema's
+# (ECMA 262) regular expressions does not match, so `\S` alone would admit a blank name.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+
 FIELD_ERRORS = OpenApiResponse(
     response=FIELD_ERRORS_SCHEMA, description="Invalid input: field-level messages."
 )
@@ -171,7 +179,7 @@ class AutoSchema(BaseAutoSchema):
             and not {"pattern", "format"} & set(schema)
             and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
-            schema["pattern"] = r"\S"  # DRF trims whitespace: all-blank is blank
+            schema["pattern"] = NOT_BLANK  # DRF trims whitespace: all-blank is blank
         if (
             direction == "request"
             and isinstance(schema, dict)
@@ -227,3 +235,98 @@ class AutoSchema(BaseAutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code, direction=direction)
         return responses
+
+    def get_response_serializers(self):
+        """A conditional write answers with the read representation (``respond``), whatever
+        serializer took the body: document that one (explicit ``extend_schema`` still wins,
+        as it overrides this method)."""
+        if isinstance(self.view, ConditionalMixin) and getattr(self.view, "action", None) in (
+            "create",
+            "partial_update",
+        ):
+            serializer_class = getattr(self.view, "serializer_class", None)
+            if serializer_class is not None:
+                return serializer_class
+        return super().get_response_serializers()
+
+
+_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+def _add_link(source: dict, codes: tuple[str, ...], target: tuple[str, dict], value) -> None:
+    """Link the `codes` responses of `source` to `target` (path, operation); `value(name)`
+    is the runtime expression for each of the target's path parameters."""
+    target_path, operation = target
+    parameters = {name: value(name) for name in _PARAMETER.findall(target_path)}
+    for code in codes:
+        response = source["responses"].get(code)
+        if response is None or "$ref" in response:
+            continue
+        response.setdefault("links", {})[operation["operationId"].removeprefix("v1_")] = {
+            "operationId": operation["operationId"],
+            "parameters": parameters,
+        }
+
+
+def _link_created(path: str, operation: dict, operations: list) -> None:
+    """A POST on a collection links its 201 (or 200, an upsert) to the operations on the
+    object it made: `<path>{param}/…`, `param` read from the response body, any enclosing
+    parameter from the request's path."""
+    own = _PARAMETER.findall(path)
+    codes = ("201", "200") if "201" in operation["responses"] else ()
+    for target_path, target in operations:
+        match = _PARAMETER.match(target_path[len(path) :]) if target_path.startswith(path) else None
+        if match is None or set(_PARAMETER.findall(target_path)) != {*own, match[1]}:
+            continue  # not this collection's object, or an object nested in it
+        _add_link(
+            operation,
+            codes,
+            (target_path, target),
+            lambda name, param=match[1]: (
+                f"$response.body#/{name}" if name == param else f"$request.path.{name}"
+            ),
+        )
+
+
+def _link_changed(path: str, operation: dict, operations: list) -> None:
+    """A write on an object (PATCH, an action) links to the other operations on the same
+    object (the path up to its last parameter), with the parameters of its own path."""
+    own = set(_PARAMETER.findall(path))
+    prefix = path[: path.rindex("}/") + 2]
+    for target_path, target in operations:
+        if (
+            target is not operation
+            and target_path.startswith(prefix)
+            and set(_PARAMETER.findall(target_path)) == own  # not an object nested in it
+        ):
+            _add_link(
+                operation, ("200", "201"), (target_path, target), lambda n: f"$request.path.{n}"
+            )
+
+
+def add_links(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook: OpenAPI `links` from each response that names an object to the
+    operations on that object, so a client (or schemathesis' stateful phase) can follow
+    them: register a product → read, change, check its compliance, record a use; open a
+    request → read, change, submit, review, approve; and so on.
+
+    Derived from the paths, so a new resource gets its links without a table to keep up:
+    a POST on a collection (`/products/`, `/products/{slug}/uses/`) links to every
+    operation under `<collection>{param}/` (`_link_created`: the detail routes are named
+    after a field of the representation, `slug`, `id`, `stakeholder`), and a write on an
+    object links to the other operations on it (`_link_changed`), so transitions chain
+    (submit → start_review → approve).
+    """
+    operations = [
+        (path, operation)
+        for path, methods in result.get("paths", {}).items()
+        for operation in methods.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    for path, methods in result.get("paths", {}).items():
+        for method, operation in methods.items():
+            if method == "post" and not path.endswith("}/"):
+                _link_created(path, operation, operations)
+            if method in ("post", "patch") and "{" in path:
+                _link_changed(path, operation, operations)
+    return result

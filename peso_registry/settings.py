@@ -328,6 +328,11 @@ SPECTACULAR_SETTINGS = {
         "ComplianceStatusEnum": ["compliant", "partial", "noncompliant", "unknown"],
         "PolicyComplianceStatusEnum": ["full", "partial", "none", "na", "unknown"],
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # OpenAPI links from what creates or changes an object to what reads and acts on it.
+        "peso_registry.schema.add_links",
+    ],
 }
 
 LOGGING = {

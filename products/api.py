@@ -27,6 +27,7 @@ from peso_registry.conditional import (
     etag_for,
     with_etag,
 )
+from peso_registry.schema import NOT_BLANK
 from products import access as product_access
 from products import services
 from products.compliance import summaries_for
@@ -127,7 +128,7 @@ class ProductViewSet(SlugResourceViewSet):
                 OpenApiTypes.STR,
                 required=True,
                 # A blank value is refused like a missing one (400): not a valid slug.
-                pattern=r"\S",
+                pattern=NOT_BLANK,
                 description="Policy set slug (e.g. xsdk).",
             )
         ],

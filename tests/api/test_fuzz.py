@@ -6,26 +6,48 @@ generated from that schema. Schemathesis' default checks run on every response: 
 error, a documented status code, a documented content type and headers, a body that
 conforms to the schema, and invalid input rejected.
 
+Stateless (each operation on its own):
+
 - ``test_anonymous_reads``: every GET, as an anonymous client.
 - ``test_hub_admin_writes``: every POST/PATCH/DELETE, as a hub admin with an API token,
   so the write handlers run (and the If-Match / transition paths are reached).
 - ``test_stranger_writes``: the same operations as a signed-in user with no role, whose
   writes are refused (a documented 4xx, never a 5xx), wherever the refusal is decided.
+- ``test_maintainer_writes``: the writes a maintainer of one product may make (products,
+  uses, assessments, requests, imports), with an API token; bodies name their product,
+  paths any object, so both their accepted writes and the refusals are reached.
+
+Stateful (schemathesis' state machine, `run_scenarios`): each scenario starts with an
+operation and follows the OpenAPI links the schema documents (`add_links` in
+``peso_registry/schema.py``): register a product, then read it, change it, record a use;
+open a request, then change, submit, review, approve, reject or withdraw it; create a
+community, policy set, stakeholder or assessment, then read and change it. Besides the
+checks above, the stateful checks run (what was created can be read; what was deleted is
+gone). Each scenario runs in a savepoint rolled back at its end, so all start from the
+same world and a failure replays as it ran.
+
+- ``test_hub_admin_scenarios``: as a hub admin, who may take every step.
+- ``test_maintainer_scenarios``: as the maintainer of one product: steps on their own
+  objects succeed, the rest are refused (403/404), never a 5xx.
 
 Each operation runs against a small seeded world; generated path parameters are mostly
 swapped for the slugs and ids of that world (a random slug only tests the 404), while some
-are kept as generated, and names of other objects in queries and bodies always name one of
-the world (`use_world`). Invalid (negative) data is sent as generated. Generation is
-derandomized and bounded (with schemathesis' own coverage phase), so the run is repeatable
-and takes under a minute on a 2-core machine.
+are kept as generated (and those a link filled in are always kept), and names of other
+objects in queries and bodies always name one of the world (`use_world`). Invalid
+(negative) data is sent as generated. Generation is derandomized and bounded (with
+schemathesis' own coverage phase for the anonymous, hub-admin and stranger runs), so the
+run is repeatable and takes about two and a half minutes on an idle 2-core machine.
 
 Checks excluded, each for the operations where it cannot hold (`excluded_checks_for`):
 negative_data_rejection for JSON bodies (DRF coerces scalars by design) and
-positive_data_acceptance for the import upload (a random file is rightly refused).
+positive_data_acceptance for the import upload (a random file is rightly refused), and
+for the stranger and the maintainer everywhere (a schema-valid write to what they may not
+change is rightly refused).
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import zlib
 
@@ -33,7 +55,7 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
@@ -106,7 +128,14 @@ def wsgi_in_test_transaction():
 
 @pytest.fixture
 def world(
-    wsgi_in_test_transaction, community, other_community, product, other_product, lead, hub_admin
+    wsgi_in_test_transaction,
+    community,
+    other_community,
+    product,
+    other_product,
+    lead,
+    hub_admin,
+    maintainer,
 ):
     """A small registry: two spokes, products with memberships, a dependency, assessments,
     requests in several states, an open decision with a vote, a stakeholder and its use,
@@ -142,11 +171,13 @@ def world(
     event = Event.objects.create(verb="product.registered", product=product, community=community)
     _, key = ApiToken.issue(user=hub_admin, name="fuzz")
     _, stranger_key = ApiToken.issue(user=make_user("fuzz-stranger"), name="fuzz")
+    _, maintainer_key = ApiToken.issue(user=maintainer, name="fuzz")
     products = [product.slug, other_product.slug, newcomer.slug]
     communities = [community.slug, other_community.slug]
     return {
         "token": key,
         "stranger_token": stranger_key,
+        "maintainer_token": maintainer_key,  # maintains `product` (widget) only
         # Path parameters, by collection.
         "slug": {
             "products": products,
@@ -160,7 +191,6 @@ def world(
             "decisions": [decision.pk],
             "events": [event.pk],
         },
-        "request_products": {str(r.pk): r.product.slug for r in (draft, submitted, in_review)},
         # Fields and query parameters that name another object, by name.
         "refs": {
             "product": products,
@@ -174,13 +204,14 @@ def world(
             "stakeholder": [stakeholder.slug],
             "maintainer": [hub_admin.username],
             "user": [seat_holder.username, hub_admin.username],
+            "partner": products,  # interoperability/
         },
     }
 
 
 # Fields whose value may not name the object itself (a set based on itself, a product
 # succeeding or depending on itself): refused by design, whatever the schema says.
-NOT_SELF = ("base", "successor", "dependencies")
+NOT_SELF = ("base", "successor", "dependencies", "partner")
 
 
 def _pick(value, known: list, avoid: set):
@@ -215,13 +246,14 @@ def _point_at_world(data, refs: dict, avoid: set = frozenset()):
 _new_slugs = itertools.count(1)
 
 
-def use_world(case, world) -> None:
+def use_world(case, world, keep: frozenset[str] = frozenset()) -> None:
     """Point the generated request at objects of the world.
 
     Path parameters: three in four name an object of the world, the rest stay as generated
-    (which exercises the 404s). References in the query and the body always name one.
-    The choices depend only on the generated values (crc32, not Python's salted hash), so
-    the run stays deterministic.
+    (which exercises the 404s); those named in `keep` (filled from an earlier response by
+    an OpenAPI link, in the stateful phase) stay as they are. References in the query and
+    the body always name one. The choices depend only on the generated values (crc32, not
+    Python's salted hash), so the run stays deterministic.
     """
 
     def positive(location: ParameterLocation) -> bool:
@@ -233,7 +265,7 @@ def use_world(case, world) -> None:
         case.path_parameters.items() if positive(ParameterLocation.PATH) else ()
     ):
         h = zlib.crc32(str(value).encode())
-        if h % 4 == 0:
+        if h % 4 == 0 or name in keep:
             continue
         known = world["refs"]["stakeholder"] if name == "stakeholder" else None
         known = known or world[name].get(collection)
@@ -247,7 +279,7 @@ def use_world(case, world) -> None:
             body["product"] = _pick(body["product"], world["refs"]["product"], set())
         avoid = {case.path_parameters.get("slug"), body.get("product")}
         if collection == "requests" and "id" in case.path_parameters:
-            avoid.add(world["request_products"].get(str(case.path_parameters["id"])))
+            avoid.add(_product_of_request(case.path_parameters["id"]))
         _point_at_world(body, world["refs"], avoid)
         if isinstance(body.get("slug"), str):
             if case.method == "PATCH" and "slug" in case.path_parameters:
@@ -257,6 +289,15 @@ def use_world(case, world) -> None:
                 # Slugs are unique: each example registers a new one.
                 body["slug"] = f"{body['slug'][:40]}-{next(_new_slugs)}"
         _satisfy_cross_field_rules(body)
+
+
+def _product_of_request(pk) -> str | None:
+    """The product of the addressed request: one of the world's, or one a scenario opened."""
+    text = str(pk)
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**31):
+        return None  # not a request id (the lookup would be refused by the column)
+    requests = LifecycleRequest.objects.filter(pk=int(text))
+    return requests.values_list("product__slug", flat=True).first()
 
 
 def _satisfy_cross_field_rules(body: dict) -> None:
@@ -269,6 +310,11 @@ def _satisfy_cross_field_rules(body: dict) -> None:
     )
     if needs_justification and not body.get("justification"):
         body["justification"] = "Explained in the team's notes."
+    if "expires_on" in body and "reason" in body:
+        # waivers/: the expiry comes after today, and the product is held to the set
+        # (a member of `community`, whose set the world's policy refs name).
+        body["expires_on"] = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+        body["product"] = "widget"
     for policy in body.get("policies") or ():
         if isinstance(policy, dict) and "adapts" in policy:
             policy["adapts"] = None  # must name a policy of the base set
@@ -328,3 +374,108 @@ def test_stranger_writes(case, world):
         # A stranger's schema-valid write is rightly refused (403), so "accepted" cannot hold.
         excluded_checks=[*excluded_checks_for(case.operation), positive_data_acceptance],
     )
+
+
+def as_maintainer(world) -> dict:
+    """The world as the maintainer fuzzes it: bodies name their own product, so their
+    writes get past the permission check and reach validation and the services; path
+    parameters still name any object (other products' are refused)."""
+    own = world["slug"]["products"][:1]
+    return {**world, "refs": {**world["refs"], "product": own}}
+
+
+# What a maintainer may write beyond what anyone signed in may: their product, its uses,
+# assessments, requests and imports. (Elsewhere they are the stranger above: refused.)
+MAINTAINER_WRITES = r"^/api/v1/(products|assessments|requests|imports)/"
+
+
+# Generated cases only: the coverage phase's boundary values were sent by the two runs
+# above; here they would repeat the same validation at twice the cost.
+@schema.exclude(method="GET").include(path_regex=MAINTAINER_WRITES).parametrize()
+@settings(FUZZ_SETTINGS, max_examples=25, phases=[Phase.generate])
+def test_maintainer_writes(case, world):
+    use_world(case, as_maintainer(world))
+    case.call_and_validate(
+        headers={"Authorization": f"Token {world['maintainer_token']}"},
+        # Writes to what the maintainer does not maintain are rightly refused (403).
+        excluded_checks=[*excluded_checks_for(case.operation), positive_data_acceptance],
+    )
+
+
+# --- The stateful phase ---------------------------------------------------------------
+
+# Only the links the schema documents (peso_registry.schema.add_links) drive the scenarios;
+# schemathesis' own guesses from field names are not needed and would make them harder to
+# read.
+schema.config.phases.stateful.inference.algorithms = []
+
+STATEFUL_SETTINGS = settings(
+    max_examples=25,
+    stateful_step_count=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],
+)
+
+
+def run_scenarios(world, token: str, *, excluded=()) -> dict:
+    """Run schemathesis' state machine as the holder of `token`: each scenario starts with
+    an operation and follows the schema's links (create a product, then change it, record a
+    use; open a request, then submit it, review it, approve it …), every response checked
+    as in the stateless tests plus the stateful checks (a created object can be read, a
+    deleted one is gone). Returns what ran, for the test to assert on."""
+    ran = {"calls": 0, "linked": 0, "operations": set(), "links": set()}
+
+    class Scenarios(schema.as_state_machine()):
+        def setup(self):
+            # Each scenario starts from the same world, so a failing one replays as it ran.
+            self.savepoint = transaction.savepoint()
+
+        def teardown(self):
+            transaction.savepoint_rollback(self.savepoint)
+            super().teardown()
+
+        def step(self, input):
+            linked = {
+                name
+                for location, name in input.applied_parameters
+                if location == ParameterLocation.PATH
+            }
+            use_world(input.case, world, keep=frozenset(linked))
+            ran["calls"] += 1
+            ran["operations"].add(input.case.operation.label)
+            if input.transition is not None and input.is_applied:
+                ran["linked"] += 1
+                ran["links"].add(input.transition.id)
+            return super().step(input)
+
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Token {token}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=[*excluded_checks_for(case.operation), *excluded],
+                # The token is ours, not generated: say so, as `call_and_validate` does.
+                headers=kwargs.get("headers"),
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    Scenarios.run(settings=STATEFUL_SETTINGS)
+    return ran
+
+
+def test_hub_admin_scenarios(world):
+    ran = run_scenarios(world, world["token"])
+    assert ran["linked"], "no scenario followed a link"
+
+
+def test_maintainer_scenarios(world):
+    ran = run_scenarios(
+        as_maintainer(world), world["maintainer_token"], excluded=[positive_data_acceptance]
+    )
+    assert ran["linked"], "no scenario followed a link"

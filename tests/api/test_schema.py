@@ -138,7 +138,8 @@ def test_state_transitions_document_409_and_412(schema):
     for action in ("submit", "start_review", "approve", "reject", "withdraw"):
         responses = schema["paths"][f"/api/v1/requests/{{id}}/{action}/"]["post"]["responses"]
         assert {"409", "412"} <= set(responses), action
-    assert "412" in schema["paths"]["/api/v1/requests/{id}/"]["patch"]["responses"]
+    # A request decided or withdrawn can no longer be changed.
+    assert {"409", "412"} <= set(schema["paths"]["/api/v1/requests/{id}/"]["patch"]["responses"])
     assert "409" in schema["paths"]["/api/v1/decisions/{id}/votes/"]["post"]["responses"]
 
 
@@ -194,7 +195,13 @@ def test_request_schemas_refuse_what_the_api_refuses(schema):
     assert sources["type"] == "array" and sources["items"]["type"] == "string"
     compliance = schema["paths"]["/api/v1/products/{slug}/compliance/"]["get"]["parameters"]
     policy_set = next(p for p in compliance if p["name"] == "policy_set")
-    assert policy_set["schema"]["pattern"] == r"\S"
+    not_blank = re.compile(policy_set["schema"]["pattern"])
+    name = re.compile(components["CommunityWriteRequest"]["properties"]["name"]["pattern"])
+    # Blank is what DRF's `str.strip()` removes, the information separators included.
+    for pattern in (not_blank, name):
+        for blank in ("", " ", "\t\n", "\x1c", "\x1f ", "\x85", "\u3000"):
+            assert not pattern.search(blank), repr(blank)
+        assert pattern.search(" x ")
     # JSON only (form encodings lose types and nesting); imports take a multipart file.
     assert set(schema["paths"]["/api/v1/products/"]["post"]["requestBody"]["content"]) == {
         "application/json"
@@ -229,3 +236,37 @@ def test_the_api_refuses_form_encoded_bodies(client_for, hub_admin):
     body = {"slug": "lab", "name": "Lab"}
     response = client_for(hub_admin).post("/api/v1/stakeholders/", body, format="multipart")
     assert response.status_code == 415
+
+
+def test_links_lead_from_what_creates_an_object_to_what_acts_on_it(schema):
+    def links(path, method, code):
+        return schema["paths"][path][method]["responses"][code]["links"]
+
+    product = links("/api/v1/products/", "post", "201")
+    assert product["products_retrieve"]["parameters"] == {"slug": "$response.body#/slug"}
+    assert {"products_partial_update", "products_uses_create"} <= set(product)
+    request = links("/api/v1/requests/", "post", "201")
+    assert request["requests_submit_create"]["parameters"] == {"id": "$response.body#/id"}
+    # The created request is answered in full (its id included), not as the body sent.
+    created = schema["paths"]["/api/v1/requests/"]["post"]["responses"]["201"]["content"]
+    assert created["application/json"]["schema"]["$ref"].endswith("/LifecycleRequest")
+    submitted = links("/api/v1/requests/{id}/submit/", "post", "200")
+    assert submitted["requests_approve_create"]["parameters"] == {"id": "$request.path.id"}
+    assert "assessments_partial_update" in links("/api/v1/assessments/", "post", "201")
+    assert "communities_retrieve" in links("/api/v1/communities/", "post", "201")
+    assert "policy_sets_partial_update" in links("/api/v1/policy-sets/", "post", "201")
+    use = links("/api/v1/products/{slug}/uses/", "post", "201")["products_uses_destroy"]
+    assert use["parameters"] == {
+        "slug": "$request.path.slug",
+        "stakeholder": "$response.body#/stakeholder",
+    }
+    # Every link names an operation and fills exactly its path parameters.
+    targets = {
+        op["operationId"]: path for path, ops in schema["paths"].items() for op in ops.values()
+    }
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    path = targets[link["operationId"]]
+                    assert set(link["parameters"]) == set(re.findall(r"\{(\w+)\}", path))
