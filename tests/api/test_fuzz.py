@@ -36,7 +36,8 @@ are kept as generated (and those a link filled in are always kept), and names of
 objects in queries and bodies always name one of the world (`use_world`). Invalid
 (negative) data is sent as generated. Generation is derandomized and bounded (with
 schemathesis' own coverage phase for the anonymous, hub-admin and stranger runs), so the
-run is repeatable and takes about two and a half minutes on an idle 2-core machine.
+run is repeatable and bounded: about two and a half minutes of CPU time in all (the
+wall time is longer on a machine busy with other work).
 
 Checks excluded, each for the operations where it cannot hold (`excluded_checks_for`):
 negative_data_rejection for JSON bodies (DRF coerces scalars by design) and
