@@ -286,6 +286,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
     policy = serializers.CharField(source="policy.code", read_only=True)
     policy_version = serializers.CharField(source="policy.version", read_only=True)
     assessed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    review_due = serializers.SerializerMethodField(
+        help_text="Older than its policy set's review interval: due for re-review."
+    )
     url = serializers.HyperlinkedIdentityField(view_name="api-assessment-detail")
 
     class Meta:
@@ -302,8 +305,13 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "source",
             "assessed_by",
             "assessed_at",
+            "review_due",
             "url",
         )
+
+    def get_review_due(self, assessment: Assessment) -> bool:
+        # No query: the viewset loads policy__policy_set with every row.
+        return is_review_due(assessment)
 
 
 class AssessmentWriteSerializer(serializers.Serializer):
