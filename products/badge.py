@@ -39,7 +39,8 @@ def render_badge(summary: Summary | None) -> str:
     total = left + right
     title = f"{label}: {message}"
     if summary is not None:
-        title = f"{summary.policy_set} — {status}: {summary.reason}"
+        counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
+        title = f"{summary.policy_set} — {status}: {summary.reason} (assessed {counts})"
     label, message, title = escape(label), escape(message), escape(title)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" '

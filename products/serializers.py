@@ -16,7 +16,6 @@ from events.validation import validate_web_url
 from products.compliance import (
     STATUSES,
     SUMMARY_FIELDS,
-    TALLY_FIELDS,
     Outcome,
     PolicyStatus,
     summaries_for,
@@ -29,17 +28,25 @@ from products.representation import (
     provenance,
 )
 from products.review import is_review_due
+from spokes.models import Policy
 
 User = get_user_model()
 
 
-def _tally(name: str, help_text: str):
+class ComplianceTallySerializer(serializers.Serializer):
+    """How many policies of a group have each outcome (``products.compliance.Tally``)."""
+
+    met = serializers.IntegerField()
+    partial = serializers.IntegerField()
+    none = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+    waived = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+def _tally(help_text: str) -> ComplianceTallySerializer:
     """A tally field (a fresh instance each time: a DRF field is bound to one parent)."""
-    return inline_serializer(
-        name,
-        fields={field: serializers.IntegerField() for field in TALLY_FIELDS},
-        help_text=help_text,
-    )
+    return ComplianceTallySerializer(help_text=help_text)
 
 
 COMPLIANCE_SUMMARY = inline_serializer(
@@ -54,17 +61,17 @@ COMPLIANCE_SUMMARY = inline_serializer(
             name: serializers.IntegerField(help_text=f"Policies assessed `{name}`.")
             for name in STATUSES
         },
-        "mandatory": _tally("ComplianceTally", "The mandatory policies (they decide the status)."),
-        "recommended": _tally("ComplianceTally", "The recommended policies (reported only)."),
-        "own": _tally("ComplianceTally", "The set's own mandatory policies."),
-        "inherited": _tally("ComplianceTally", "The mandatory policies inherited from its base."),
+        "mandatory": _tally("The mandatory policies (they decide the status)."),
+        "recommended": _tally("The recommended policies (reported only)."),
+        "own": _tally("The set's own mandatory policies."),
+        "inherited": _tally("The mandatory policies inherited from its base."),
         "missing": inline_serializer(
             "ComplianceMissing",
             many=True,
             fields={
                 "code": serializers.CharField(),
                 "status": serializers.ChoiceField(choices=list(Outcome.NOT_MET)),
-                "level": serializers.ChoiceField(choices=["mandatory", "recommended"]),
+                "level": serializers.ChoiceField(choices=Policy.Level.choices),
                 "inherited": serializers.BooleanField(),
             },
             help_text="Every policy not met, with its outcome.",
