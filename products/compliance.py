@@ -41,6 +41,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from products.models import Assessment, Membership, Product, Waiver, current_waiver_q
+from products.review import is_review_due
 from spokes.models import Community, Policy, PolicySet, effective_policies_by_set
 
 UNKNOWN = "unknown"
@@ -255,6 +256,15 @@ class PolicyStatus:
     @property
     def justification(self) -> str:
         return self.assessment.justification.strip() if self.assessment else ""
+
+    @property
+    def review_due(self) -> bool:
+        """The assessment is older than its set's review interval (``products.review``);
+        needs whole assessment rows (not ``SUMMARY_FIELDS``)."""
+        if self.assessment is None:
+            return False
+        self.assessment.policy = self.policy  # loaded with its set: no query
+        return is_review_due(self.assessment)
 
     @property
     def satisfied(self) -> bool:

@@ -361,6 +361,10 @@ class PolicyComplianceSerializer(serializers.Serializer):
         help_text="What the policy counts as: met (full, or na with a justification), waived "
         "(a waiver in force), none, partial, unknown (not assessed).",
     )
+    review_due = serializers.BooleanField(
+        read_only=True,
+        help_text="The assessment is older than its set's review interval: due for re-review.",
+    )
     waived_until = serializers.DateField(
         source="waiver.expires_on", allow_null=True, default=None, read_only=True
     )

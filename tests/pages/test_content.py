@@ -297,3 +297,20 @@ def test_every_facet_count_matches_the_results_of_its_link(client, community, po
             assert value.count == expected, (facet.key, value.value)
             checked += 1
     assert checked >= 5
+
+
+def test_the_product_page_and_the_api_flag_assessments_due_for_re_review(
+    client, product, policy_set
+):
+    import datetime
+
+    from django.utils import timezone
+
+    old = make_assessment(product, _policy("P1"), "full")
+    old.assessed_at = timezone.now() - datetime.timedelta(days=400)  # interval: 12 months
+    old.save()
+    make_assessment(product, _policy("P2"), "full")
+    page = client.get("/products/widget/").content.decode()
+    assert page.count("due for re-review</span>") == 1
+    rows = client.get("/api/v1/products/widget/compliance/?policy_set=base").json()["policies"]
+    assert {r["code"]: r["review_due"] for r in rows} == {"P1": True, "P2": False, "P3": False}
