@@ -60,3 +60,25 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb}"
+
+
+class CatalogVersion(models.Model):
+    """One row counting the writes to the catalog: every write advances it, inside the
+    write's own transaction (events/version.py), so every app process reads the same
+    number, and a page or list cached under one number is never served after a write.
+
+    The HTTP validators (ETag, Last-Modified) and the shared cache of anonymous responses
+    (peso_registry/middleware.py) are derived from it.
+    """
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One row: the version of the whole catalog.
+            models.CheckConstraint(condition=models.Q(id=1), name="catalog_version_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"catalog version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "peso_registry.middleware.SecurityHeadersMiddleware",
+    # ETag / Last-Modified / 304 and the shared cache of hot anonymous responses.
+    "peso_registry.middleware.HttpCachingMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 

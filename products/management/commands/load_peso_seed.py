@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from events import version as catalog_version
 from products.seed_loader import (
     SEED_PATH,
     SeedError,
@@ -32,7 +33,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, path: Path | None, **options: Any) -> None:
         try:
-            counts = load_seed(path=path, stdout=self.stdout)
+            # Thousands of saves, one advance of the catalog version.
+            with catalog_version.batched():
+                counts = load_seed(path=path, stdout=self.stdout)
         except SeedError as exc:
             raise CommandError(str(exc)) from exc
         for kind, outcomes in counts.items():
