@@ -189,6 +189,11 @@ elif CACHE_URL == "locmem://":
             "OPTIONS": {"MAX_ENTRIES": 20_000},  # as the other caches, above
         }
     }
+elif CACHE_URL.startswith("unix://"):
+    # Redis on a Unix socket (unix:///path/redis.sock?db=0), as redis-py reads the URL.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
 elif CACHE_URL == "dummy://":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 else:
