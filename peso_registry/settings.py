@@ -138,6 +138,35 @@ else:
     # Survive a database restart: a dead pooled connection is detected and replaced.
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+
+# Read replicas (peso_registry/routers.py): PostgreSQL standbys of DATABASE_URL, as
+# comma-separated URLs. Anonymous reads go to one of them; writes, transactions, signed-in
+# users and a client's reads for REPLICA_PIN_SECONDS after its own write go to the primary.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
+if REPLICA_PIN_SECONDS < 0:
+    raise ImproperlyConfigured("REPLICA_PIN_SECONDS must be 0 or more")
+REPLICA_DATABASES: list[str] = []
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
+    try:
+        _replica = dj_database_url.parse(_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: not a database URL: {_url!r}: {exc}"
+        ) from None
+    if _db["ENGINE"] == "django.db.backends.sqlite3" or _replica["ENGINE"] != _db["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs PostgreSQL, as DATABASE_URL")
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # A test run never creates a database for a replica: it reads the primary's.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_index}"] = _replica
+    REPLICA_DATABASES.append(f"replica_{_index}")
+if REPLICA_DATABASES:
+    DATABASE_ROUTERS = ["peso_registry.routers.ReplicaRouter"]
+    # After authentication: the session and the user are read on the primary first.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "peso_registry.routers.ReplicaMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
