@@ -12,7 +12,8 @@ from django.views.decorators.cache import never_cache
 
 from events.models import Event
 from lifecycle.models import visible_events
-from products.compliance import Held, Status
+from products.compliance import Status
+from products.compliance_store import Held
 from products.models import Membership, Product
 from spokes.models import Community, PolicySet
 

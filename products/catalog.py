@@ -17,7 +17,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 
 from peso_registry.renderers import neutralise_cell
-from products.compliance import TALLY_FIELDS, Held, SetTally, Status
+from products.compliance import TALLY_FIELDS, Status
+from products.compliance_store import Held, SetTally
 from products.filters import MEMBERSHIP_STATES, ProductFilter, search_products
 from products.models import Membership, Product, display_state_q
 from products.representation import PRODUCT_PUBLIC_FIELDS, public_fields

@@ -18,10 +18,10 @@ total) of the mandatory and of the recommended policies, the mandatory ones spli
 set's *own* and those *inherited* from its base, the codes behind every count that is not
 met, and a one-sentence reason.
 
-The rule is read two ways from the same names: in Python over loaded assessments
-(``summaries_for``: the product page, the API, the badge, the heatmap) and in SQL
-(``tally_sql``: filters, facet counts, the home page, catalog rows and exports), which
-load no assessment rows. A community with no policy set holds its members to the hub's set
+The rule is computed here, over loaded assessments and waivers (``summaries_for``: the
+product page, the badge, the heatmap), and stored per product and set by
+``products.compliance_store``, whose rows every list, facet, filter, the home page and the
+API read. A community with no policy set holds its members to the hub's set
 (``hub_default``), marked so wherever it is shown.
 
 Functions here work in bulk: give them many products and they issue a fixed number of
@@ -36,11 +36,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 
-from django.db import connection
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
-
-from products.models import Assessment, Membership, Product, Waiver, current_waiver_q
+from products.models import Assessment, Product, Waiver, current_waiver_q
 from products.review import is_review_due
 from spokes.models import Community, Policy, PolicySet, effective_policies_by_set
 
@@ -69,7 +65,7 @@ class Outcome:
 
 
 # What satisfies a policy: an assessment ``full``, or ``na`` with a justification that is
-# not blank. Read in Python (``is_satisfied``) and in SQL (``_satisfied_sql``).
+# not blank (``is_satisfied``).
 MET = "full"
 MET_IF_JUSTIFIED = "na"
 FAILING = "none"
@@ -91,25 +87,6 @@ def outcome(status: str | None, justification: str, waived: bool) -> str:
     if status is None:
         return Outcome.UNKNOWN
     return Outcome.PARTIAL
-
-
-def _satisfied_sql(alias: str) -> str:
-    regex = "~" if connection.vendor == "postgresql" else "REGEXP"
-    return (
-        f"({alias}.status = '{MET}' OR ({alias}.status = '{MET_IF_JUSTIFIED}' "
-        f"AND NOT ({alias}.justification {regex} '{BLANK_RE}')))"
-    )
-
-
-def _outcome_sql(assessment: str, waiver: str) -> str:
-    """``outcome`` as a SQL CASE over an assessment and a waiver row (either may be NULL)."""
-    return (
-        f"CASE WHEN {_satisfied_sql(assessment)} THEN '{Outcome.MET}' "
-        f"WHEN {waiver}.policy_id IS NOT NULL THEN '{Outcome.WAIVED}' "
-        f"WHEN {assessment}.status = '{FAILING}' THEN '{Outcome.NONE}' "
-        f"WHEN {assessment}.id IS NULL THEN '{Outcome.UNKNOWN}' "
-        f"ELSE '{Outcome.PARTIAL}' END"
-    )
 
 
 @dataclass(frozen=True)
@@ -145,8 +122,7 @@ TALLY_FIELDS = tuple(f.name for f in fields(Tally))
 _OUTCOME_FIELDS = tuple(name for name in TALLY_FIELDS if name != "total")
 
 # The status rule over the tally of a product's mandatory policies: the first line whose
-# condition holds names the status. Read in Python (``status_of``) and SQL
-# (``_status_case_sql``) from this table.
+# condition holds names the status (``status_of``).
 STATUS_RULE: tuple[tuple[str, str, str, str], ...] = (
     (Status.COMPLIANT, "ok", "=", "total"),
     (Status.NONCOMPLIANT, "none", ">", "0"),
@@ -164,15 +140,6 @@ def status_of(mandatory: Tally) -> str:
         if _COMPARE[op](values[name], right):
             return status
     return OTHERWISE
-
-
-def _status_case_sql(columns: dict[str, str]) -> str:
-    """``STATUS_RULE`` as a SQL CASE over the given column expressions."""
-    whens = " ".join(
-        f"WHEN {columns[name]} {op} {columns.get(other, other)} THEN '{status}'"
-        for status, name, op, other in STATUS_RULE
-    )
-    return f"CASE {whens} ELSE '{OTHERWISE}' END"
 
 
 _OUTCOME_WORDS = {
@@ -519,254 +486,3 @@ def summarize_many(
         pk: by_set[policy_set.slug]
         for pk, by_set in summaries_for(products, [policy_set], only=only).items()
     }
-
-
-# --- The same rule in SQL --------------------------------------------------------------
-
-# The groups a tally row counts: (column prefix, mandatory?, inherited? or None for both).
-_GROUPS = (("m", True, None), ("own", True, False), ("inh", True, True), ("r", False, None))
-
-
-def _int(value) -> int:
-    return int(value)  # every number spliced into SQL goes through int()
-
-
-def tally_sql(
-    pairs_sql: str,
-    policy_sets: Iterable[PolicySet],
-    on: datetime.date | None = None,
-    *,
-    effective: dict[int, list[tuple[Policy, bool]]] | None = None,
-) -> tuple[str, list]:
-    """SQL and its parameters for the relation (product_id, set_id, <group>_<field>...,
-    status): for each (product, set) pair that ``pairs_sql`` yields, the tallies of
-    ``Summary`` (``m_*`` mandatory, ``own_*`` and ``inh_*`` its own and inherited parts,
-    ``r_*`` recommended) and the status, in one grouped pass.
-
-    The sets' effective policies come from Python (they follow base sets and versions)
-    and are inlined as integer VALUES (``effective``: already computed for these sets);
-    the waivers in force are ``current_waiver_q``'s.
-    """
-    if effective is None:
-        effective = effective_policies_by_set(policy_sets)
-    rows = [
-        (_int(s), _int(p.pk), int(p.is_mandatory), int(inherited))
-        for s, items in effective.items()
-        for p, inherited in items
-    ]
-    values = ", ".join(f"({s}, {p}, {m}, {i})" for s, p, m, i in rows)
-    policies = f"VALUES {values}" if values else "SELECT 0, 0, 0, 0 WHERE 1 = 0"
-    waivers, params = (
-        Waiver.objects.filter(current_waiver_q(on=on))
-        .values("product_id", "policy_id")
-        .distinct()
-        .order_by()
-        .query.sql_with_params()
-    )
-    sums = []
-    for prefix, mandatory, inherited in _GROUPS:
-        cond = f"o.mandatory = {int(mandatory)}"
-        if inherited is not None:
-            cond += f" AND o.inherited = {int(inherited)}"
-        for name in TALLY_FIELDS:
-            hit = "o.outcome IS NOT NULL" if name == "total" else f"o.outcome = '{name}'"
-            sums.append(f"SUM(CASE WHEN {cond} AND {hit} THEN 1 ELSE 0 END) AS {prefix}_{name}")
-    status = _status_case_sql(
-        {
-            **{name: f"per.m_{name}" for name in TALLY_FIELDS},
-            "ok": "(per.m_met + per.m_waived)",
-        }
-    )
-    sql = f"""
-        WITH ep(set_id, policy_id, mandatory, inherited) AS ({policies}),
-        pairs AS ({pairs_sql}),
-        o AS (
-            SELECT pr.product_id, pr.set_id, ep.mandatory, ep.inherited,
-                {_outcome_sql("a", "w")} AS outcome
-            FROM pairs pr
-            JOIN ep ON ep.set_id = pr.set_id
-            LEFT JOIN products_assessment a
-                ON a.product_id = pr.product_id AND a.policy_id = ep.policy_id
-            LEFT JOIN ({waivers}) w
-                ON w.product_id = pr.product_id AND w.policy_id = ep.policy_id
-        ),
-        per AS (
-            SELECT pr.product_id, pr.set_id, {", ".join(sums)}
-            FROM pairs pr
-            LEFT JOIN o ON o.product_id = pr.product_id AND o.set_id = pr.set_id
-            GROUP BY pr.product_id, pr.set_id
-        )
-        SELECT per.*, {status} AS status FROM per
-    """
-    return sql, list(params)
-
-
-@dataclass(frozen=True)
-class SetTally:
-    """A (product, set) row of ``tally_sql``: the breakdown without the codes."""
-
-    policy_set: PolicySet
-    mandatory: Tally
-    own: Tally
-    inherited: Tally
-    recommended: Tally
-    status: str
-
-    @property
-    def own_met(self) -> bool:
-        return self.own.ok == self.own.total
-
-    @property
-    def mandatory_met(self) -> bool:
-        return self.mandatory.ok == self.mandatory.total
-
-
-def _held_pairs_sql(
-    community: Community | None,
-    hub_set: PolicySet | None,
-    product_ids: Sequence[int] | None = None,
-) -> str:
-    """(product_id, set_id) for every active membership (or, for one community, every
-    membership of it) and the set the community holds its members to; only of the given
-    products when ``product_ids`` is given."""
-    hub = _int(hub_set.pk) if hub_set else "CAST(NULL AS INTEGER)"
-    held = f"COALESCE(c.policy_set_id, CASE WHEN c.kind = '{Community.Kind.SPOKE}' THEN {hub} END)"
-    where = (
-        f"m.community_id = {_int(community.pk)}"
-        if community is not None
-        else f"m.state = '{Membership.State.ACTIVE}'"
-    )
-    if product_ids is not None:
-        ids = ", ".join(str(_int(pk)) for pk in product_ids) or "NULL"
-        where += f" AND m.product_id IN ({ids})"
-    return (
-        f"SELECT DISTINCT m.product_id, {held} AS set_id FROM products_membership m "
-        f"JOIN spokes_community c ON c.id = m.community_id WHERE {where} AND {held} IS NOT NULL"
-    )
-
-
-def held_policy_sets(hub_set: PolicySet | None) -> list[PolicySet]:
-    """The sets active members are held to (their communities', and the hub's for spokes
-    without one)."""
-    sets = list(
-        PolicySet.objects.filter(communities__memberships__state=Membership.State.ACTIVE)
-        .select_related("base")
-        .distinct()
-        .order_by("pk")
-    )
-    if hub_set is not None and hub_set.pk not in {s.pk for s in sets}:
-        sets.append(hub_set)
-    return sets
-
-
-class Held:
-    """What one page needs to read compliance in SQL: the hub's set and the sets members
-    are held to, looked up once (two queries) and reused by every condition and count."""
-
-    def __init__(self, community: Community | None = None, on: datetime.date | None = None):
-        self.community = community
-        self.on = on
-        self._effective: dict[int, list[tuple[Policy, bool]]] | None = None
-        self.hub_set = hub_policy_set()
-        if community is not None:
-            ps, self.hub_default = held_set(community, self.hub_set)
-            self.sets = [ps] if ps is not None else []
-        else:
-            self.hub_default = False
-            self.sets = held_policy_sets(self.hub_set)
-
-    def relation(self, product_ids: Sequence[int] | None = None) -> tuple[str, list]:
-        """``tally_sql`` over the pairs this page reads (of the given products only, when
-        given), with its parameters."""
-        if not self.sets:
-            return "SELECT 0 AS product_id, 0 AS set_id, '' AS status WHERE 1 = 0", []
-        if self._effective is None:
-            self._effective = effective_policies_by_set(self.sets)
-        pairs = _held_pairs_sql(self.community, self.hub_set, product_ids)
-        return tally_sql(pairs, self.sets, self.on, effective=self._effective)
-
-    def status_q(self, status: str) -> Q:
-        """Products whose status is ``status`` against some set they are held to."""
-        if status not in Status.ALL:
-            return Q(pk__in=[])
-        relation, params = self.relation()
-        sql = f"SELECT t.product_id FROM ({relation}) t WHERE t.status = %s"
-        return Q(pk__in=RawSQL(sql, [*params, status]))
-
-    def mandatory_met_q(self, met: bool) -> Q:
-        """Products held to some set whose every mandatory policy is met or waived against
-        every set they are held to (``met``), or the held products for which that is not
-        so (not ``met``)."""
-        relation, params = self.relation()
-        failing = RawSQL(
-            f"SELECT t.product_id FROM ({relation}) t WHERE t.status <> %s",
-            [*params, Status.COMPLIANT],
-        )
-        if not met:
-            return Q(pk__in=failing)
-        held = RawSQL(f"SELECT t.product_id FROM ({relation}) t", params)
-        return Q(pk__in=held) & ~Q(pk__in=failing)
-
-    def status_counts(self, product_ids_sql: str, ids_params: list) -> dict[str, int]:
-        """Of the given products: {status: how many have it against some set they are held
-        to}, ``held`` (how many are held to a set), ``mandatory_met`` (how many meet every
-        mandatory policy of every set they are held to) and ``not_met`` (the others), in
-        one query."""
-        counts = {**dict.fromkeys(Status.ALL, 0), "held": 0, "mandatory_met": 0, "not_met": 0}
-        if not self.sets:
-            return counts
-        relation, params = self.relation()
-        sql = f"""
-            WITH t AS (
-                SELECT r.product_id, r.status FROM ({relation}) r
-                WHERE r.product_id IN ({product_ids_sql})
-            ),
-            per AS (
-                SELECT t.product_id,
-                    MAX(CASE WHEN t.status <> '{Status.COMPLIANT}' THEN 1 ELSE 0 END) AS failing
-                FROM t GROUP BY t.product_id
-            )
-            SELECT t.status, COUNT(DISTINCT t.product_id) FROM t GROUP BY t.status
-            UNION ALL SELECT 'not_met', COALESCE(SUM(per.failing), 0) FROM per
-            UNION ALL SELECT 'held', COUNT(*) FROM per
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *ids_params])
-            for key, n in cursor.fetchall():
-                counts[key] = int(n)
-        counts["mandatory_met"] = counts["held"] - counts["not_met"]
-        return counts
-
-    def tallies(self, product_ids: Sequence[int]) -> dict[tuple[int, int], SetTally]:
-        """{(product pk, set pk): SetTally} for the given products (one query)."""
-        if not self.sets or not product_ids:
-            return {}
-        relation, params = self.relation(product_ids)
-        sql = f"SELECT t.* FROM ({relation}) t"
-        by_pk = {ps.pk: ps for ps in self.sets}
-        out = {}
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            names = [c[0] for c in cursor.description]
-            for row in cursor.fetchall():
-                values = dict(zip(names, row, strict=True))
-                groups = {
-                    prefix: Tally(**{n: int(values[f"{prefix}_{n}"] or 0) for n in TALLY_FIELDS})
-                    for prefix, _, _ in _GROUPS
-                }
-                out[(values["product_id"], values["set_id"])] = SetTally(
-                    policy_set=by_pk[values["set_id"]],
-                    mandatory=groups["m"],
-                    own=groups["own"],
-                    inherited=groups["inh"],
-                    recommended=groups["r"],
-                    status=values["status"],
-                )
-        return out
-
-    def held_set_of(self, community: Community) -> tuple[PolicySet | None, bool]:
-        """``held_set`` from the sets already loaded (no query per community)."""
-        known = {ps.pk: ps for ps in self.sets}
-        if community.policy_set_id in known:
-            return known[community.policy_set_id], False
-        return held_set(community, self.hub_set)

@@ -16,7 +16,8 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from products.compliance import Held, Status
+from products.compliance import Status
+from products.compliance_store import Held
 from products.models import Area, Assessment, Membership, Product, display_state_q
 from products.search import search_products
 from spokes.models import Community

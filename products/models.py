@@ -411,3 +411,37 @@ class Interoperability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} works with {self.partner}"
+
+
+class StoredCompliance(models.Model):
+    """The read model of compliance (DESIGN §10): a product's summary against one set it is
+    held to, as ``products.compliance.Summary.as_dict()`` gives it, kept correct inside
+    the transaction of every write that can change it (``products.compliance_store``).
+
+    Lists, facets, the home page and the API read these rows instead of recomputing; a row
+    counting a waiver is good until the waiver's last day (``valid_until``) and is
+    recomputed on the first read after it."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stored_compliance")
+    policy_set = models.ForeignKey("spokes.PolicySet", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=12)
+    mandatory_met = models.BooleanField(help_text="Every mandatory policy met or waived.")
+    own_met = models.BooleanField(help_text="Every own (not inherited) mandatory policy met.")
+    summary = models.JSONField()
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="The last day a waiver it counts is in force."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "policy_set"], name="stored_compliance_pair"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["policy_set", "status"], name="stored_compliance_set_status"),
+            models.Index(fields=["valid_until"], name="stored_compliance_valid_until"),
+        ]
+
+    def __str__(self) -> str:
+        return f"product {self.product_id}, set {self.policy_set_id}: {self.status}"

@@ -24,6 +24,7 @@ import yaml
 from django.db import models, transaction
 from django.utils.text import slugify
 
+from products import compliance_store
 from products.models import Area, Assessment, Dependency, Membership, Product
 from spokes.models import Community, GovernanceBody, Policy, PolicySet
 
@@ -69,7 +70,7 @@ def load_seed(*, path: Path | str | None = None, stdout: Writer | None = None) -
     """
     data = read_seed(Path(path) if path else SEED_PATH)
     tally = Tally()
-    with transaction.atomic():
+    with transaction.atomic(), compliance_store.deferred():
         sets = _load_policy_sets(data["policy_sets"], tally)
         communities = _load_communities(data["communities"], sets, tally)
         _load_policy_set_owners(data["policy_sets"], sets, communities, tally)

@@ -1,8 +1,8 @@
 """API representations of products, assessments, compliance and events (DESIGN §6).
 
 Field names are the contract. Read serializers never query: everything they show comes
-from the prefetches of the viewsets' querysets, and compliance is computed in bulk for a
-whole page (`products.compliance.summaries_for`) before the rows are rendered.
+from the prefetches of the viewsets' querysets, and compliance is read from the stored read
+model for a whole page at once (`products.compliance_store.stored_summaries`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from rest_framework import serializers
 from events.validation import validate_web_url
 from products.compliance import (
     STATUSES,
-    SUMMARY_FIELDS,
     Outcome,
     PolicyStatus,
-    summaries_for,
 )
+from products.compliance_store import stored_summaries
 from products.models import Assessment, Membership, Product, ProductUse, Stakeholder
 from products.representation import (
     PRODUCT_PUBLIC_FIELDS,
@@ -146,11 +145,11 @@ class UsedBySerializer(serializers.ModelSerializer):
 
 
 class ProductListSerializer(serializers.ListSerializer):
-    """Computes the page's compliance in bulk before rendering the rows."""
+    """Reads the page's stored compliance in one query before rendering the rows."""
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        self._context.setdefault("compliance", {}).update(summaries_for(items, only=SUMMARY_FIELDS))
+        self._context.setdefault("compliance", {}).update(stored_summaries(items))
         return super().to_representation(items)
 
 
@@ -199,7 +198,7 @@ class ProductSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         compliance = self.context.setdefault("compliance", {})
         if instance.pk not in compliance:
-            compliance.update(summaries_for([instance], only=SUMMARY_FIELDS))
+            compliance.update(stored_summaries([instance]))
         return super().to_representation(instance)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -231,8 +230,7 @@ class ProductSerializer(serializers.ModelSerializer):
         }
     )
     def get_compliance(self, obj: Product) -> dict:
-        summaries = self.context["compliance"].get(obj.pk, {})
-        return {slug: summary.as_dict() for slug, summary in summaries.items()}
+        return self.context["compliance"].get(obj.pk, {})
 
 
 class ProductWriteSerializer(serializers.ModelSerializer):

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from events import log as events
 from events.validation import web_url_problem
+from products import compliance_store
 from products.importers.errors import ImportError_
 from products.importers.progress import Progress
 from products.importers.summary import Summary
@@ -409,7 +410,7 @@ def import_packages(
     actor = actor if getattr(actor, "is_authenticated", False) else None
     summary = Summary(kind="spack", dry_run=dry_run)
     summary.ensure("products", "dependencies")
-    with transaction.atomic():
+    with transaction.atomic(), compliance_store.deferred():
         target = _target_community(community, packages, summary)
         index = _spack_index()
         virtuals = set(VIRTUALS)

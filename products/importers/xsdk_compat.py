@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from events import log as events
 from events.validation import MESSAGE, web_url_problem
+from products import compliance_store
 from products.importers.errors import ImportError_
 from products.importers.summary import Summary
 from products.models import Assessment, Product
@@ -317,7 +318,7 @@ def import_compat(
         summary=summary,
     )
     summary.ensure("assessments")
-    with transaction.atomic():
+    with transaction.atomic(), compliance_store.deferred():
         writer.write(placed)
         summary.unplaced.sort(key=lambda u: u["line"])
         if dry_run:

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from events import log as events
+from products import compliance_store
 from products.importers.catalog.records import Catalog, Errors, Rec
 from products.importers.catalog.references import (
     LOOKUP_CHUNK,
@@ -92,7 +93,7 @@ def import_catalog(
     Raises ImportError_ (nothing written) when a reference cannot be resolved.
     """
     summary = Summary(kind="catalog", dry_run=dry_run)
-    with transaction.atomic():
+    with transaction.atomic(), compliance_store.deferred():
         importer = _Importer(
             catalog,
             actor=actor,
@@ -101,6 +102,10 @@ def import_catalog(
             create_accounts=create_accounts,
         )
         importer.run()
+        # Bulk writes send no signals: the compliance of every product the file names.
+        compliance_store.touch(
+            Product.objects.filter(slug__in=catalog.product_slugs()).values_list("pk", flat=True)
+        )
         if dry_run:
             transaction.set_rollback(True)
         else:
