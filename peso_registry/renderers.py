@@ -1,7 +1,8 @@
-"""`?format=csv`: a header row and one row per item.
+"""The API's renderers: JSON through orjson, and `?format=csv`.
 
-Nested objects become dotted columns (`compliance.xsdk.status`); lists of plain values are
-joined with `;`; lists of objects become `key=value,key=value` items joined with `;`.
+CSV: a header row and one row per item. Nested objects become dotted columns
+(`compliance.xsdk.status`); lists of plain values are joined with `;`; lists of objects
+become `key=value,key=value` items joined with `;`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,29 @@ import io
 import json
 from typing import Any
 
-from rest_framework.renderers import BaseRenderer
+import orjson
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+# Datetimes go through DRF's encoder (its format, not orjson's); keys may be numbers, as
+# the standard library allows.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+class FastJSONRenderer(JSONRenderer):
+    """JSON as DRF's renderer writes it (compact, UTF-8, the same types: DRF's encoder
+    handles what orjson does not, such as Decimal and lazy strings), several times faster
+    on large lists. A client asking for ``indent`` gets DRF's own indented output."""
+
+    _encoder = JSONEncoder()
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        return orjson.dumps(data, default=self._encoder.default, option=_OPTIONS)
+
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and
 # carriage return, as the start of one), so an exported name like '=HYPERLINK(...)' would

@@ -320,7 +320,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "peso_registry.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "peso_registry.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
         "peso_registry.renderers.CSVRenderer",
     ],
