@@ -19,40 +19,73 @@ from products.importers.errors import ImportError_
 
 Mark = tuple[int, int]  # 1-based line, column
 
+# Marks are stored packed into one int each (a large file has millions of them; a tuple of
+# two ints costs three objects): a position is line << 32 | column, and a mapping entry
+# packs the positions of its key and of its value into one int, the key's in the high bits.
+_BITS = 32
+_LOW = (1 << _BITS) - 1
+
+
+def pack(mark: Mark) -> int:
+    return mark[0] << _BITS | mark[1]
+
+
+def unpack(packed: int) -> Mark:
+    return (packed >> _BITS & _LOW, packed & _LOW)
+
+
+def pack_entry(key: Mark, value: Mark) -> int:
+    """The positions of a mapping's key and of its value, as one int."""
+    return pack(key) << 2 * _BITS | pack(value)
+
+
+def key_part(entry: int) -> Mark:
+    return unpack(entry >> 2 * _BITS)
+
+
+def value_part(entry: int) -> Mark:
+    return unpack(entry)
+
+
 # Deepest nesting of mappings and sequences a file may have. A catalog file needs about six
 # levels; the cap keeps every walk over the parsed values far from Python's recursion limit.
 MAX_DEPTH = 50
 
 
 class LocDict(dict):
-    """A mapping with ``mark`` (its own position), ``key_marks`` and ``value_marks``."""
+    """A mapping with ``mark`` (its own position) and, in ``entry_marks``, the position of
+    each key and of its value (``pack_entry``): read them with key_mark and value_mark."""
 
-    mark: Mark = (1, 1)
+    # Slots: a large file has hundreds of thousands of these.
+    __slots__ = ("entry_marks", "mark")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.key_marks: dict = {}
-        self.value_marks: dict = {}
+        self.mark: Mark = (1, 1)
+        self.entry_marks: dict = {}
 
     def key_mark(self, key) -> Mark:
-        return self.key_marks.get(key, self.mark)
+        entry = self.entry_marks.get(key)
+        return self.mark if entry is None else key_part(entry)
 
     def value_mark(self, key) -> Mark:
-        return self.value_marks.get(key, self.key_mark(key))
+        entry = self.entry_marks.get(key)
+        return self.mark if entry is None else value_part(entry)
 
 
 class LocList(list):
-    """A sequence with ``mark`` and ``item_marks`` (one per item)."""
+    """A sequence with ``mark`` and ``item_marks`` (one per item, packed: ``item_mark``)."""
 
-    mark: Mark = (1, 1)
+    __slots__ = ("item_marks", "mark")
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-        self.item_marks: list[Mark] = []
+        self.mark: Mark = (1, 1)
+        self.item_marks: list[int] = []
 
     def item_mark(self, index: int) -> Mark:
         if 0 <= index < len(self.item_marks):
-            return self.item_marks[index]
+            return unpack(self.item_marks[index])
         return self.mark
 
 
@@ -121,8 +154,7 @@ def _convert_mapping(loader: _Loader, node: yaml.MappingNode, memo: dict) -> Loc
                 column=key_mark[1],
             )
         result[key] = _convert(loader, value_node, memo)
-        result.key_marks[key] = key_mark
-        result.value_marks[key] = _yaml_mark(value_node)
+        result.entry_marks[key] = pack_entry(key_mark, _yaml_mark(value_node))
     return result
 
 
@@ -132,7 +164,7 @@ def _convert_sequence(loader: _Loader, node: yaml.SequenceNode, memo: dict) -> L
     memo[id(node)] = result
     for child in node.value:
         result.append(_convert(loader, child, memo))
-        result.item_marks.append(_yaml_mark(child))
+        result.item_marks.append(pack(_yaml_mark(child)))
     return result
 
 
@@ -186,7 +218,126 @@ def _check_nodes(text: str, filename: str, root) -> None:
             stack.append((child, depth + 1))
 
 
+class _Unusual(Exception):
+    """The streaming reader met something only the composing reader handles exactly."""
+
+
+# Scalar tags the streaming reader constructs itself; any other tag goes the composed way.
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp")
+)
+
+
+def _stream_yaml(loader: _Loader):
+    """Build LocDict/LocList straight from the parser's events, never holding the node tree.
+
+    Composing the whole document first (``get_single_node``) keeps a node and two marks
+    per scalar alive at once: most of the memory of a large file. This reads a well-formed
+    file into exactly what composing and ``_convert`` make of it; anything else (an alias,
+    a merge key, a tag of its own, nesting past MAX_DEPTH, a duplicate or non-plain key,
+    a second document, a parser error) raises _Unusual or yaml.YAMLError, and the caller
+    reads the file the composing way, which reports the problem as it always has.
+    """
+    loader.get_event()  # StreamStart
+    if loader.check_event(yaml.StreamEndEvent):
+        return None
+    loader.get_event()  # DocumentStart
+    root = _EventReader(loader).document()
+    loader.get_event()  # DocumentEnd
+    if not loader.check_event(yaml.StreamEndEvent):
+        raise _Unusual("a second document")
+    return root
+
+
+class _EventReader:
+    """One document's events → LocDict/LocList/scalars (see _stream_yaml)."""
+
+    def __init__(self, loader: _Loader) -> None:
+        self.loader = loader
+        self.resolvers = loader.yaml_implicit_resolvers
+        # One object per distinct string: keys, statuses and slugs repeat thousands of
+        # times in a large file.
+        self.strings: dict[str, str] = {}
+        # The open containers, innermost last: [container, pending key, its packed mark].
+        self.stack: list[list] = []
+
+    def document(self):
+        get_event, stack = self.loader.get_event, self.stack
+        while True:
+            event = get_event()
+            cls = type(event)
+            if cls is yaml.ScalarEvent:
+                value = self.scalar(event)
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                value = self.container(event, mapping=cls is yaml.MappingStartEvent)
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                done = stack.pop()[0]
+                if not stack:
+                    return done
+                continue
+            else:  # an alias: refused, at its position, by the composing reader
+                raise _Unusual(cls.__name__)
+            start = event.start_mark
+            mark = (start.line + 1) << _BITS | (start.column + 1)  # pack()
+            if not stack:
+                if not isinstance(value, LocDict | LocList):
+                    return value  # a document of one scalar
+            else:
+                self.place(value, mark)
+            if isinstance(value, LocDict | LocList):
+                stack.append([value, None, None])
+
+    def scalar(self, event: yaml.ScalarEvent):
+        tag, value = event.tag, event.value
+        if tag is None or tag == "!":
+            # A quoted scalar, or a plain one whose first character no implicit resolver
+            # claims, is a string: what resolve() answers, without the call.
+            if not event.implicit[0] or (value and value[0] not in self.resolvers):
+                tag = _STR
+            else:
+                tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit)
+        if tag == _STR:
+            return self.strings.setdefault(value, value)
+        if tag not in _SCALAR_TAGS:
+            raise _Unusual(tag)
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        return self.loader.yaml_constructors[tag](self.loader, node)
+
+    def container(self, event, *, mapping: bool) -> LocDict | LocList:
+        if event.tag not in (None, "!", _MAP if mapping else _SEQ):
+            raise _Unusual(event.tag)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _Unusual("nesting")
+        value = LocDict() if mapping else LocList()
+        value.mark = (event.start_mark.line + 1, event.start_mark.column + 1)
+        return value
+
+    def place(self, value, mark: int) -> None:
+        """Put value (read at the packed mark) into the innermost open container."""
+        top = self.stack[-1]
+        parent = top[0]
+        if type(parent) is LocList:
+            parent.append(value)
+            parent.item_marks.append(mark)
+        elif top[2] is None:  # a key
+            if isinstance(value, LocDict | LocList) or value in parent:
+                raise _Unusual("key")
+            top[1], top[2] = value, mark
+        else:
+            key = top[1]
+            parent[key] = value
+            parent.entry_marks[key] = top[2] << 2 * _BITS | mark  # pack_entry()
+            top[1] = top[2] = None
+
+
 def parse_yaml(text: str, filename: str):
+    loader = _Loader(text)
+    try:
+        return _stream_yaml(loader)
+    except (_Unusual, yaml.YAMLError):
+        pass  # read again the composed way, which names the problem
+    finally:
+        loader.dispose()
     loader = _Loader(text)
     loader.filename = filename
     try:
@@ -286,8 +437,7 @@ class _JsonWalker:
             value_mark = self.mark(index)
             value, index = self.value(index)
             result[key] = value
-            result.key_marks[key] = key_mark
-            result.value_marks[key] = value_mark
+            result.entry_marks[key] = pack_entry(key_mark, value_mark)
             index = self.skip(index)
             if self.text[index] == "}":
                 return result, index + 1
@@ -300,7 +450,7 @@ class _JsonWalker:
         if self.text[index] == "]":
             return result, index + 1
         while True:
-            result.item_marks.append(self.mark(index))
+            result.item_marks.append(pack(self.mark(index)))
             value, index = self.value(index)
             result.append(value)
             index = self.skip(index)

@@ -87,6 +87,7 @@ def _records(root: LocDict, name: str, schema: dict, what: str, errors: Errors) 
             out.append(rec)
             if name == "policy_sets" and isinstance(item, LocDict) and "policies" in item:
                 rec.children = _records(item, "policies", POLICY, "policy", errors)
+        raw[index] = None  # read: the parsed mapping is no longer needed
     return out
 
 
@@ -97,9 +98,7 @@ def _check_record(
         errors.add(mark, f"each {what} must be a mapping, not {type_name(raw)}")
         return None
     values: dict[str, Any] = {}
-    marks: dict[str, Mark] = {}
     for key, value in raw.items():
-        where = raw.value_mark(key)
         if key not in schema:
             errors.add(
                 raw.key_mark(key),
@@ -107,18 +106,18 @@ def _check_record(
             )
             continue
         spec = schema[key]
-        marks[key] = where
         if spec.kind == "records":
             continue
         checked, reason = check_value(key, spec, value)
         if reason:
-            errors.add(where, reason)
+            errors.add(raw.value_mark(key), reason)
         else:
             values[key] = checked
     for key, spec in schema.items():
         if spec.required and key not in raw:
             errors.add(raw.mark, f"{what} is missing the required field {key!r}")
-    return Rec(values=values, mark=raw.mark, marks=marks)
+    # The record shares the mapping's marks (no copy: a large file has millions of them).
+    return Rec(values=values, mark=raw.mark, marks=raw.entry_marks)
 
 
 # --- Rules that need only the file -----------------------------------------------------------

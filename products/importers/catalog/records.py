@@ -7,18 +7,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from products.importers.errors import ImportError_, Problem
-from products.importers.locate import Mark
+from products.importers.locate import Mark, value_part
 
 MAX_ERRORS = 100
 
 
-@dataclass
+@dataclass(slots=True)
 class Rec:
-    """A record of the file: its checked values and where each came from."""
+    """A record of the file: its checked values and where each came from (``marks``: the
+    file mapping's ``LocDict.entry_marks``, read with ``where``)."""
 
     values: dict[str, Any]
     mark: Mark
-    marks: dict[str, Mark]
+    marks: dict[str, int]
     children: list[Rec] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> Any:
@@ -31,7 +32,8 @@ class Rec:
         return key in self.values
 
     def where(self, key: str | None = None) -> Mark:
-        return self.marks.get(key, self.mark) if key else self.mark
+        entry = self.marks.get(key) if key else None
+        return self.mark if entry is None else value_part(entry)
 
 
 @dataclass
