@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from simple_history.utils import bulk_create_with_history
 
 from products.importers import catalog, spack
-from products.models import Area, Dependency
+from products.importers.catalog.bulk import create_with_history
+from products.models import Area, Dependency, Product
 from tests.conftest import make_product, make_user
 
 
@@ -48,3 +50,40 @@ def test_a_spack_import_records_created_changed_and_removed_dependencies(data_di
     superlu = Dependency.objects.get(product__slug="mathkit", depends_on__slug="superlu")
     latest = superlu.history.first()
     assert (latest.history_type, latest.history_user, latest.kind) == ("~", admin, "required")
+
+
+def _columns(obj, skip: set[str]) -> dict:
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.attname not in skip
+    }
+
+
+@pytest.mark.django_db
+def test_the_catalog_bulk_insert_writes_the_rows_and_history_simple_history_writes():
+    admin = make_user("importer", is_staff=True)
+    mathkit, solver, mesh = (make_product(slug) for slug in ("mathkit", "solver", "mesh"))
+    ours = [Dependency(product=mathkit, depends_on=solver, kind="optional", when="+x")]
+    theirs = [Dependency(product=mesh, depends_on=solver, kind="optional", when="+x")]
+    create_with_history(ours, Dependency, actor=admin)
+    bulk_create_with_history(theirs, Dependency, default_user=admin)
+    new_products = [Product(slug="ours", name="Ours", facts={"spack_versions": ["1.0"]})]
+    old_products = [Product(slug="theirs", name="Theirs", facts={"spack_versions": ["1.0"]})]
+    create_with_history(new_products, Product, actor=admin)
+    bulk_create_with_history(old_products, Product, default_user=admin)
+
+    for a, b, differ in (
+        (ours[0], theirs[0], {"id", "product_id"}),
+        (new_products[0], old_products[0], {"id", "slug", "name", "created_at", "updated_at"}),
+    ):
+        model = type(a)
+        row_a, row_b = model.objects.get(pk=a.pk), model.objects.get(pk=b.pk)
+        assert _columns(row_a, differ) == _columns(row_b, differ)
+        history_a, history_b = row_a.history.get(), row_b.history.get()
+        skip = differ | {"history_id", "history_date"}
+        assert _columns(history_a, skip) == _columns(history_b, skip)
+        assert (history_a.history_type, history_a.history_user) == ("+", admin)
+    # auto_now and auto_now_add are set, as a save would.
+    created = Product.objects.get(slug="ours")
+    assert created.created_at is not None and created.updated_at is not None

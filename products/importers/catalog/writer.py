@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from events import log as events
 from products import compliance_store
+from products.importers.catalog.bulk import create_with_history
 from products.importers.catalog.records import Catalog, Errors, Rec
 from products.importers.catalog.references import (
     LOOKUP_CHUNK,
@@ -314,9 +315,7 @@ class _Importer:
 
     def _save_with_history(self, model, plan: _Plan) -> None:
         if plan.to_create:
-            bulk_create_with_history(
-                plan.to_create, model, batch_size=BATCH, default_user=self.actor
-            )
+            create_with_history(plan.to_create, model, actor=self.actor)
         if plan.to_update:
             bulk_update_with_history(
                 plan.to_update,
@@ -538,9 +537,7 @@ class _Importer:
         )
         # With history, like every other row the import writes (no updated_at here).
         if plan.to_create:
-            bulk_create_with_history(
-                plan.to_create, Dependency, batch_size=BATCH, default_user=self.actor
-            )
+            create_with_history(plan.to_create, Dependency, actor=self.actor)
         if plan.to_update:
             bulk_update_with_history(
                 plan.to_update,
@@ -572,9 +569,7 @@ class _Importer:
                 default_user=self.actor,
             )
         if plan.to_create:
-            bulk_create_with_history(
-                plan.to_create, Membership, batch_size=BATCH, default_user=self.actor
-            )
+            create_with_history(plan.to_create, Membership, actor=self.actor)
 
     def _plan_membership(self, r: Rec, matcher: _MembershipMatcher, plan: _Plan) -> None:
         product, community = self.products[r["product"]], self.communities[r["community"]]
@@ -610,9 +605,7 @@ class _Importer:
             self.progress.advance()
         self.progress.finish()
         if plan.to_create:
-            bulk_create_with_history(
-                plan.to_create, Assessment, batch_size=BATCH, default_user=self.actor
-            )
+            create_with_history(plan.to_create, Assessment, actor=self.actor)
         if plan.to_update:
             bulk_update_with_history(
                 plan.to_update,
