@@ -262,9 +262,13 @@ def _copy_value(value) -> str:
 
 def copy_rows(cursor, model, rows: list[dict]) -> int:
     """COPY rows (dicts keyed by attname) into model's table; missing fields get their
-    Python default (the database has none)."""
+    Python default (the database has none). On SQLite: one executemany."""
     if not rows:
         return 0
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return insert_rows(cursor, model, rows)
     # An id left out is the database's to assign (identity column).
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and "id" not in rows[0])]
     defaults = {f.attname: f.get_default() for f in fields}
@@ -280,6 +284,27 @@ def copy_rows(cursor, model, rows: list[dict]) -> int:
     buf.seek(0)
     columns = ", ".join(f'"{f.column}"' for f in fields)
     cursor.copy_expert(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN', buf)
+    return len(rows)
+
+
+def insert_rows(cursor, model, rows: list[dict]) -> int:
+    """SQLite's COPY: rows (dicts keyed by attname) through each field's own adaptation."""
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and "id" not in rows[0])]
+    defaults = {f.attname: f.get_default() for f in fields}
+    values = (
+        tuple(
+            f.get_db_prep_save(
+                row[f.attname] if f.attname in row else defaults[f.attname], connection
+            )
+            for f in fields
+        )
+        for row in rows
+    )
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    marks = ", ".join("?" * len(fields))
+    cursor.executemany(f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({marks})', values)
     return len(rows)
 
 
@@ -591,7 +616,7 @@ def build_catalog(n_products: int, seed: int) -> dict:
         ]
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
             wrapper.execute(sql)
-        wrapper.execute("VACUUM ANALYZE")
+        wrapper.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     counts.update(
         users=len(user_ids),
         communities=len(communities) + 1,
@@ -742,11 +767,13 @@ EXPORT_TABLES = (
 )
 
 
-def export_sqlite(pg_cursor, path: Path) -> None:
+def export_sqlite(db_cursor, path: Path) -> None:
+    """The product tables of the app's database (PostgreSQL or SQLite), into a new SQLite
+    file for Datasette."""
     db = sqlite3.connect(path)
     for table in EXPORT_TABLES:
-        pg_cursor.execute(f'SELECT * FROM "{table}" ORDER BY id')
-        columns = [d.name for d in pg_cursor.description]
+        db_cursor.execute(f'SELECT * FROM "{table}" ORDER BY id')
+        columns = [d[0] for d in db_cursor.description]
         rows = [
             tuple(
                 json.dumps(v)
@@ -756,7 +783,7 @@ def export_sqlite(pg_cursor, path: Path) -> None:
                 else v
                 for v in row
             )
-            for row in pg_cursor.fetchall()
+            for row in db_cursor.fetchall()
         ]
         cols = ", ".join(f'"{c}"' + (" INTEGER PRIMARY KEY" if c == "id" else "") for c in columns)
         db.execute(f'CREATE TABLE "{table}" ({cols})')
@@ -819,11 +846,54 @@ SELECT p.id, p.slug, p.name, p.summary, p.description, p.homepage, p.repository_
 """
 
 
-def floor_call(pg_cursor, sql: str):
+# The same on SQLite (json_group_array for the lists; read back with json.loads, as
+# psycopg2 reads PostgreSQL's arrays and json).
+FLOOR_EMBEDDED_SQLITE = f"""
+SELECT p.id, p.slug, p.name, p.summary, p.description, p.homepage, p.repository_url,
+       p.documentation_url, p.license, p.spack_package, p.contact_email, p.facts,
+       p.created_at, p.updated_at,
+       (SELECT json_group_array(name) FROM (SELECT a.name FROM products_product_areas pa
+          JOIN products_area a ON a.id = pa.area_id WHERE pa.product_id = p.id
+          ORDER BY a.name)) AS areas,
+       (SELECT json_group_array(json_object('community', slug, 'state', state,
+               'joined_at', joined_at, 'left_at', left_at, 'end_of_support', end_of_support))
+          FROM (SELECT c.slug, m.state, m.joined_at, m.left_at, m.end_of_support
+                  FROM products_membership m JOIN spokes_community c
+                    ON c.id = m.community_id
+                 WHERE m.product_id = p.id ORDER BY c.name)) AS memberships,
+       (SELECT json_group_array(slug) FROM (SELECT d.slug FROM products_dependency x
+          JOIN products_product d ON d.id = x.depends_on_id WHERE x.product_id = p.id
+          ORDER BY d.slug)) AS dependencies,
+       (SELECT json_group_array(slug) FROM (SELECT d.slug FROM products_dependency x
+          JOIN products_product d ON d.id = x.product_id WHERE x.depends_on_id = p.id
+          ORDER BY d.slug)) AS dependents
+  FROM (SELECT {PRODUCT_COLUMNS} FROM products_product ORDER BY name, id LIMIT 100) p
+ ORDER BY p.name, p.id
+"""
+JSON_COLUMNS = ("facts", "areas", "memberships", "dependencies", "dependents")
+
+
+def floor_queries(vendor: str) -> tuple[tuple[str, str], ...]:
+    embedded = FLOOR_EMBEDDED_SQL if vendor == "postgresql" else FLOOR_EMBEDDED_SQLITE
+    return (
+        ("Floor: raw SQL + json.dumps (100 products)", FLOOR_SQL),
+        ("Floor: same + embedded lists, one SQL", embedded),
+    )
+
+
+def floor_call(db_cursor, sql: str):
+    """One query and json.dumps, through the driver's own cursor (psycopg2 or sqlite3)."""
+    parse = isinstance(db_cursor, sqlite3.Cursor)
+
     def call() -> bytes:
-        pg_cursor.execute(sql)
-        names = [d.name for d in pg_cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in pg_cursor.fetchall()]
+        db_cursor.execute(sql)
+        names = [d[0] for d in db_cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in db_cursor.fetchall()]
+        if parse:  # SQLite gives JSON as text
+            for row in rows:
+                for name in JSON_COLUMNS:
+                    if isinstance(row.get(name), str):
+                        row[name] = json.loads(row[name])
         return json.dumps({"count": len(rows), "results": rows}, default=str).encode()
 
     return call
@@ -854,11 +924,20 @@ def capture_queries(path: str, warm: bool) -> dict:
 
 
 def explain(sql: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL; EXPLAIN QUERY PLAN on SQLite."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        lines = [shorten(row[0], 400) for row in cursor.fetchall()]
+    postgres = connection.vendor == "postgresql"
+    try:
+        with connection.cursor() as cursor:
+            if postgres:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                lines = [shorten(row[0], 400) for row in cursor.fetchall()]
+            else:
+                cursor.cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                lines = [shorten(f"{row[0]} {row[1]} {row[-1]}", 400) for row in cursor.fetchall()]
+    except Exception as exc:  # a query Django logged with its parameters inlined
+        return f"(no plan: {exc})"
     if len(lines) > 300:  # the catalog's facet plan has thousands
         lines = [*lines[:300], f"… {len(lines) - 300} more plan lines"]
     return "\n".join(lines)
@@ -912,24 +991,65 @@ def rps(tp: dict | None) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.2g}"
 
 
+def ratio(value: float, base: float | None) -> str:
+    return f"{value / base:.1f}" if base else "-"
+
+
 def render_table(rows: list[dict]) -> str:
+    """The results table; "x floor" is p50 over the floor with embedded lists (closest to
+    our payload), "x Datasette" p50 over Datasette's table page, both from the same run."""
+    floor = next((r["p50_ms"] for r in rows if r["name"].startswith("Floor: same")), None)
+    datasette = next((r["p50_ms"] for r in rows if r["kind"] == "datasette"), None)
     head = (
-        "| endpoint | path | n | p50 ms | p95 ms | req/s | SQL queries | KB |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|\n"
+        "| endpoint | path | n | p50 ms | p95 ms | x floor | x Datasette | req/s "
+        "| SQL queries | KB |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     lines = []
     for r in rows:
         tp = r.get("throughput")
+        compared = r["kind"] != "floor"
         lines.append(
             f"| {r['name']} | `{r['path']}` | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
+            f"| {ratio(r['p50_ms'], floor) if compared else '-'} "
+            f"| {ratio(r['p50_ms'], datasette) if r['kind'] == 'app' else '-'} "
             f"| {rps(tp)} | {r.get('query_count', '-')} "
             f"| {r['kb'] if r.get('kb') is not None else '-'} |"
         )
     return head + "\n".join(lines) + "\n"
 
 
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM (peak resident memory) of a live process, from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of pid (gunicorn's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name may hold spaces; the fields after its ")" do not.
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgres", "both"),
+        default="both",
+        help="both: one run per database, one after the other (each its own process)",
+    )
+    parser.add_argument("--label", default="", help="added to the results' file names")
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=50, help="sequential, per endpoint")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2-4)")
@@ -945,14 +1065,26 @@ def main() -> None:
         path = Path(args.render)
         path.with_suffix(".md").write_text(render_markdown(json.loads(path.read_text())))
         return
+    if args.db == "both":
+        # Django reads its database once per process: one process per database.
+        for db in ("postgres", "sqlite"):
+            subprocess.run([sys.executable, __file__, *sys.argv[1:], "--db", db], check=True)
+        return
+    run(args)
 
+
+def run(args) -> None:
     started = time.monotonic()
-    pg = Postgres()
+    pg = Postgres() if args.db == "postgres" else None
     tmp = Path(tempfile.mkdtemp(prefix="peso-bench."))
     procs: list[subprocess.Popen] = []
     try:
-        url = pg.start()
-        log(f"PostgreSQL started in {pg.dir}")
+        if pg:
+            url = pg.start()
+            log(f"PostgreSQL started in {pg.dir}")
+        else:
+            url = f"sqlite:///{tmp / 'peso.sqlite3'}"
+            log(f"SQLite database {tmp / 'peso.sqlite3'}")
         os.environ.update(
             DATABASE_URL=url,
             DEBUG="0",
@@ -1057,10 +1189,7 @@ def main() -> None:
 
         # The floor: the raw SQL and json.dumps, in process (no HTTP, no framework).
         with connection.cursor() as cursor:
-            for name, sql in (
-                ("Floor: raw SQL + json.dumps (100 products)", FLOOR_SQL),
-                ("Floor: same + embedded lists, one SQL", FLOOR_EMBEDDED_SQL),
-            ):
+            for name, sql in floor_queries(connection.vendor):
                 call = floor_call(cursor.cursor, sql)
                 size = len(call())
                 timing = time_calls(call, args.requests, args.budget)
@@ -1096,6 +1225,12 @@ def main() -> None:
                 target, row["path"], min(args.concurrency, total), total, args.load_seconds * 1.5
             )
             log(f"{row['name']}: {row['throughput']['rps']} req/s ({row['throughput']})")
+
+        # Peak resident memory of each app worker over the whole run (and of Datasette).
+        workers = children(gunicorn.pid)
+        worker_rss = [peak_rss_mb(pid) for pid in workers]
+        datasette_rss = peak_rss_mb(procs[1].pid) if len(procs) > 1 else None
+        log(f"gunicorn workers' peak RSS (MB): {worker_rss}; datasette: {datasette_rss}")
 
         # SQL per request, in process; EXPLAIN ANALYZE of the three slowest endpoints.
         for row in rows:
@@ -1137,7 +1272,11 @@ def main() -> None:
             "commit": git_commit(),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
             "python": platform.python_version(),
-            "postgresql": pg.version(),
+            "db": args.db,
+            "database": pg.version() if pg else f"SQLite {sqlite3.sqlite_version}",
+            "worker_peak_rss_mb": worker_rss,
+            "gunicorn_master_peak_rss_mb": peak_rss_mb(gunicorn.pid),
+            "datasette_peak_rss_mb": datasette_rss,
             "gunicorn_workers": args.workers,
             "load_concurrency": args.concurrency,
             "catalog_build_s": round(build_s, 1),
@@ -1156,7 +1295,8 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        pg.stop()
+        if pg:
+            pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -1166,9 +1306,22 @@ PLAN_LINES = 60
 def write_results(args, meta: dict, rows: list[dict], evidence: list[dict]) -> None:
     RESULTS.mkdir(exist_ok=True)
     stem = datetime.date.today().isoformat()
+    if args.label:
+        stem += f"-{args.label}"
     if args.products != 10_000:
         stem += f"-{args.products}p"
-    data = {"meta": {**meta, "products": args.products}, "rows": rows, "slowest": evidence}
+    stem += f"-{args.db}"
+    options = {
+        "products": args.products,
+        "requests": args.requests,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "load_requests": args.load_requests,
+        "load_seconds": args.load_seconds,
+        "budget": args.budget,
+    }
+    meta = {**meta, "products": args.products, "options": options}
+    data = {"meta": meta, "rows": rows, "slowest": evidence}
     json_path = RESULTS / f"{stem}.json"
     json_path.write_text(json.dumps(data, indent=1) + "\n")
     json_path.with_suffix(".md").write_text(render_markdown(data))
@@ -1180,11 +1333,19 @@ def render_markdown(data: dict) -> str:
     meta, rows, evidence = data["meta"], data["rows"], data["slowest"]
     counts = ", ".join(f"{k} {v:,}" for k, v in meta["counts"].items())
     products = meta.get("products", meta["counts"]["products"])
+    command = f"benchmarks/run.py --products {products}"
+    if "options" in meta:
+        defaults = {"requests": 50, "workers": 3, "concurrency": 8, "load_requests": 300}
+        defaults |= {"load_seconds": 10, "budget": 30}
+        for key, value in meta["options"].items():
+            if key != "products" and value != defaults[key]:
+                command += f" --{key.replace('_', '-')} {value:g}"
+        command += f" --db {meta['db']}"
+    database = meta.get("database") or meta["postgresql"]
     md = [
         f"# Speed benchmark, {meta['date']} (commit {meta['commit']})",
         "",
-        f"`benchmarks/run.py --products {products}` on {meta['machine']}; "
-        f"Python {meta['python']}; {meta['postgresql']}.",
+        f"`{command}` on {meta['machine']}; Python {meta['python']}; {database}.",
         "",
         f"Catalog (built in {meta['catalog_build_s']} s): {counts}. Largest spoke "
         f"`{meta['community']}` ({meta['community_members']} active members, set "
@@ -1198,6 +1359,16 @@ def render_markdown(data: dict) -> str:
         "request in process (CaptureQueriesContext). Floor rows: in process, no HTTP.",
         "",
         render_table(rows),
+    ]
+    if meta.get("worker_peak_rss_mb") is not None:
+        md += [
+            "Peak resident memory (VmHWM) over the run: gunicorn workers "
+            f"{', '.join(f'{v:g}' for v in meta['worker_peak_rss_mb'] if v)} MB (master "
+            f"{meta['gunicorn_master_peak_rss_mb']} MB); Datasette "
+            f"{meta['datasette_peak_rss_mb'] or '-'} MB.",
+            "",
+        ]
+    md += [
         "## The three slowest, with their slowest queries",
         "",
     ]
