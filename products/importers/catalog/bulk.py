@@ -49,6 +49,7 @@ _PLAIN = frozenset(
     }
 )
 _PLAIN_TYPES = (str, int, bool, type(None))
+_TEXT = frozenset({"CharField", "EmailField", "SlugField", "TextField", "URLField"})
 _HISTORY_FIELDS = {
     "history_id",
     "history_date",
@@ -61,6 +62,9 @@ _HISTORY_FIELDS = {
 def _adapter(field: models.Field, connection) -> Callable[[Any], Any]:
     """The function turning field's Python value into the driver's (get_db_prep_save)."""
     prep = field.get_db_prep_save
+    if field.get_internal_type() in _TEXT:
+        # A str subclass (a TextChoices member) is what the field would give the driver.
+        return lambda v: v if v is None or isinstance(v, str) else prep(v, connection)
     if field.get_internal_type() in _PLAIN:
         return lambda v: v if type(v) in _PLAIN_TYPES else prep(v, connection)
     return lambda v: prep(v, connection)

@@ -531,7 +531,7 @@ class _Importer:
             "dependencies",
             records,
             find=lambda r: existing.get(tuple(p.pk for p in ends(r))),
-            build=lambda r: Dependency(product=ends(r)[0], depends_on=ends(r)[1]),
+            build=lambda r: Dependency(product_id=ends(r)[0].pk, depends_on_id=ends(r)[1].pk),
             names=DEPENDENCY_FIELDS,
             label=lambda r: "{} → {}".format(*(p.slug for p in ends(r))),
         )
@@ -623,7 +623,8 @@ class _Importer:
         obj = existing.get((product.pk, policy.pk))
         created = obj is None
         if created:
-            obj = Assessment(product=product, policy=policy, assessed_at=self.now)
+            # By id: setting a relation by its descriptor costs more than the rest of the row.
+            obj = Assessment(product_id=product.pk, policy_id=policy.pk, assessed_at=self.now)
         changed = self.assign(obj, r.values, ASSESSMENT_FIELDS)
         if "assessed_by" in r:
             user = self.users[r["assessed_by"]] if r["assessed_by"] else None
