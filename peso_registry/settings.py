@@ -311,7 +311,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's, refusing query parameters a list does not take (400).
+    "DEFAULT_FILTER_BACKENDS": ["peso_registry.filters.StrictFilterBackend"],
     # The API speaks JSON (imports take a multipart upload, set on their view): form
     # encodings lose the schema's types and nesting.
     # (peso_registry/parsers.py: DRF's JSONParser with size and nesting caps checked before
@@ -339,6 +340,8 @@ SPECTACULAR_SETTINGS = {
     "* **Auth**: a browser session (unsafe methods need the CSRF token) or "
     "`Authorization: Token <key>` (tokens are created and revoked on the account page, "
     "`/account/`). Reads are open to everyone; anonymous clients are throttled.\n"
+    "* **Query parameters**: a list takes its filters, `page`, `page_size` and `format`; "
+    "any other is a 400 naming the valid ones.\n"
     "* **Pagination**: `page` and `page_size` (default 50, at most 500: a larger value is "
     "capped to 500; not a positive integer: 400; a page past the end: 404); responses "
     "carry `count`, `next`, `previous`, `results`.\n"
