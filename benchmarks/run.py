@@ -1050,6 +1050,7 @@ def main() -> None:
         help="both: one run per database, one after the other (each its own process)",
     )
     parser.add_argument("--label", default="", help="added to the results' file names")
+    parser.add_argument("--note", default="", help="a sentence for the report (the machine...)")
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=50, help="sequential, per endpoint")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2-4)")
@@ -1273,6 +1274,7 @@ def run(args) -> None:
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
             "python": platform.python_version(),
             "db": args.db,
+            "note": args.note,
             "database": pg.version() if pg else f"SQLite {sqlite3.sqlite_version}",
             "worker_peak_rss_mb": worker_rss,
             "gunicorn_master_peak_rss_mb": peak_rss_mb(gunicorn.pid),
@@ -1347,6 +1349,7 @@ def render_markdown(data: dict) -> str:
         "",
         f"`{command}` on {meta['machine']}; Python {meta['python']}; {database}.",
         "",
+        *([meta["note"], ""] if meta.get("note") else []),
         f"Catalog (built in {meta['catalog_build_s']} s): {counts}. Largest spoke "
         f"`{meta['community']}` ({meta['community_members']} active members, set "
         f"`{meta['policy_set']}`); product `{meta['product']}`.",
