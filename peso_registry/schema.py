@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -82,6 +83,39 @@ def _anonymous_may(view, method: str) -> bool:
 
 def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ERROR, description=description)
+
+
+REFUSED_CREDENTIALS = (
+    "an unknown, expired or revoked token, or an `Authorization` "
+    "header that is not `Token <key>` or `Bearer <key>`."
+)
+
+
+class HashedTokenScheme(OpenApiAuthenticationExtension):
+    """`peso_registry.authentication.HashedTokenAuthentication`: one key, sent after
+    either scheme; either requirement suffices."""
+
+    target_class = "peso_registry.authentication.HashedTokenAuthentication"
+    name = ["tokenAuth", "bearerAuth"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"tokenAuth": []}, {"bearerAuth": []}]
+
+    def get_security_definition(self, auto_schema):
+        how = "An API token (created and revoked on the account page, `/account/`)"
+        return [
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": f"{how}, sent as `Authorization: Token <key>`.",
+            },
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": f"{how}, sent as `Authorization: Bearer <key>`.",
+            },
+        ]
 
 
 class AutoSchema(BaseAutoSchema):
@@ -219,9 +253,13 @@ class AutoSchema(BaseAutoSchema):
             if paginated:
                 extra["404"] = _error("A page past the end (`page`), or an unknown `format`.")
             extra["429"] = _error("Too many requests (anonymous clients are throttled).")
+            extra["401"] = _error("Credentials refused: " + REFUSED_CREDENTIALS)
         else:
             extra["400"] = FIELD_ERRORS
-            extra["401"] = _error("Not signed in (send a session cookie or a Token).")
+            extra["401"] = _error(
+                "Not signed in (send a session cookie or a token), or credentials refused: "
+                + REFUSED_CREDENTIALS
+            )
             extra["403"] = _error("Signed in, but not allowed to do this.")
             # True (every write) or the actions that check If-Match.
             honours = getattr(view, "honours_if_match", False)

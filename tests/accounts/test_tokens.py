@@ -69,7 +69,7 @@ def test_an_expired_token_is_refused_with_401():
     response = api_as(key).post(WRITE_URL, {"slug": "x", "name": "X"}, format="json")
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == "Token, Bearer"
 
 
 @pytest.mark.django_db
