@@ -14,6 +14,7 @@ from rest_framework import serializers
 from lifecycle import decisions
 from lifecycle.checklist import Checklist
 from lifecycle.models import Decision, LifecycleRequest, Vote
+from peso_registry.fields import AbsoluteURLField
 from products.models import Product
 from products.serializers import UsedBySerializer
 from spokes.models import Community
@@ -27,7 +28,7 @@ class LifecycleRequestSerializer(serializers.ModelSerializer):
     )
     successor = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     decision = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    url = serializers.SerializerMethodField()
+    url = AbsoluteURLField(source="get_absolute_url", help_text="The request's page.")
 
     class Meta:
         model = LifecycleRequest
@@ -53,9 +54,6 @@ class LifecycleRequestSerializer(serializers.ModelSerializer):
             "url",
         ]
         read_only_fields = fields
-
-    def get_url(self, obj: LifecycleRequest) -> str:
-        return obj.get_absolute_url()
 
 
 class _PlanFields(serializers.Serializer):

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from events.validation import validate_web_url
+from peso_registry.fields import AbsoluteURLField
 from products.compliance import (
     STATUSES,
     Outcome,
@@ -157,7 +158,7 @@ class ProductSerializer(serializers.ModelSerializer):
     """A product as read (list and detail)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api-product-detail", lookup_field="slug")
-    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    html_url = AbsoluteURLField(source="get_absolute_url")
     areas = serializers.SerializerMethodField()
     maintainers = serializers.SerializerMethodField()
     memberships = MembershipSerializer(many=True, read_only=True)

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.validation import validate_web_url
+from peso_registry.fields import AbsoluteURLField
 from spokes.models import (
     LEAD_ROLES,
     Community,
@@ -76,7 +77,7 @@ class CommunitySerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api-community-detail", lookup_field="slug"
     )
-    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    html_url = AbsoluteURLField(source="get_absolute_url")
     policy_set = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     leads = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
@@ -225,7 +226,7 @@ class PolicySetSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api-policyset-detail", lookup_field="slug"
     )
-    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    html_url = AbsoluteURLField(source="get_absolute_url")
     base = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     owner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     policies = serializers.SerializerMethodField()

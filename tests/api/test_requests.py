@@ -156,7 +156,7 @@ def test_a_maintainer_creates_a_request(maintainer, newbie, community, client_fo
         assert name in data
     assert (data["product"], data["community"], data["state"]) == ("newbie", "alpha", "draft")
     assert data["requested_by"] == "maintainer"
-    assert response["Location"] == f"/requests/{data['id']}/"
+    assert response["Location"] == f"http://testserver/requests/{data['id']}/"
 
 
 @pytest.mark.parametrize(
