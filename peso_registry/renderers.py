@@ -1,8 +1,13 @@
 """The API's renderers: JSON through orjson, and `?format=csv`.
 
-CSV: a header row and one row per item. Nested objects become dotted columns
-(`compliance.xsdk.status`); lists of plain values are joined with `;`; lists of objects
-become `key=value,key=value` items joined with `;`.
+CSV: a header row and one row per item. The header is fixed per endpoint: read from the
+serializer's fields, never from the rows, so every page (an empty one too) has the same
+columns in the same order. A nested object becomes dotted columns, one per declared
+field (`provenance.sponsorship`, `governance.quorum`); lists of plain values are joined
+with `;`; lists of objects become `key=value,key=value` items joined with `;`; an object
+keyed by data (a product's `compliance`, keyed by policy-set slug) is one column of
+`key:status` pairs joined with `;` in key order (`e4s:compliant;xsdk:partial`); free-form
+JSON (`facts`, an event's `data`) is one column of JSON text.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import json
 from typing import Any
 
 import orjson
+from drf_spectacular.drainage import get_override
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -83,6 +90,78 @@ def _flatten(row: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+# Column kinds: a value (one cell), and an object keyed by data (`key:status` pairs).
+VALUE, KEYED = "value", "keyed"
+
+
+def _declared_shape(field: serializers.Field):
+    """What a field sends, as declared: a method field by its `extend_schema_field`."""
+    if isinstance(field, serializers.SerializerMethodField):
+        method = getattr(type(field.parent), field.method_name, None)
+        shape = get_override(method, "field") if method is not None else None
+        if isinstance(shape, type) and issubclass(shape, serializers.Field):
+            shape = shape()
+        return shape
+    return field
+
+
+def csv_columns(serializer: serializers.Serializer, prefix: tuple[str, ...] = ()) -> list:
+    """The CSV columns of a serializer's representation: (path of keys, kind)."""
+    columns: list[tuple[tuple[str, ...], str]] = []
+    for name, field in serializer.fields.items():
+        if field.write_only:
+            continue
+        path = (*prefix, name)
+        shape = _declared_shape(field)
+        if isinstance(shape, serializers.Serializer):  # a nested object (not a list)
+            columns.extend(csv_columns(shape, path))
+        elif isinstance(shape, dict) and "additionalProperties" in shape:
+            columns.append((path, KEYED))
+        else:
+            columns.append((path, VALUE))
+    return columns
+
+
+def _at(row: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        row = row.get(key) if isinstance(row, dict) else None
+    return row
+
+
+def _keyed(value: Any) -> str:
+    if not isinstance(value, dict):
+        return _cell(value)
+    return ";".join(
+        f"{key}:{_cell(item.get('status') if isinstance(item, dict) else item)}"
+        for key, item in sorted(value.items())
+    )
+
+
+def _fixed_row(row: Any, columns: list) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, kind in columns:
+        value = _at(row, path)
+        cell = _keyed(value) if kind == KEYED else _cell(value)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        out[".".join(path)] = cell if numeric else neutralise_cell(cell)
+    return out
+
+
+def _view_columns(renderer_context: dict | None) -> list | None:
+    """The fixed columns of a list or detail answer; None for anything else (an action's
+    own payload, an error), whose header comes from the rows."""
+    context = renderer_context or {}
+    view, response = context.get("view"), context.get("response")
+    if view is None or response is None or response.status_code >= 400:
+        return None
+    if getattr(view, "action", None) not in ("list", "retrieve"):
+        return None
+    get_serializer = getattr(view, "get_serializer", None)
+    if get_serializer is None:
+        return None
+    return csv_columns(get_serializer())
+
+
 class CSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
@@ -97,15 +176,20 @@ class CSVRenderer(BaseRenderer):
             rows = data
         else:
             rows = [data]
-        flat = [
-            _flatten(r) if isinstance(r, dict) else {"value": neutralise_cell(_cell(r))}
-            for r in rows
-        ]
-        header: list[str] = []
-        for row in flat:
-            for key in row:
-                if key not in header:
-                    header.append(key)
+        columns = _view_columns(renderer_context)
+        if columns is not None:
+            header = [".".join(path) for path, _ in columns]
+            flat = [_fixed_row(r, columns) for r in rows]
+        else:
+            flat = [
+                _flatten(r) if isinstance(r, dict) else {"value": neutralise_cell(_cell(r))}
+                for r in rows
+            ]
+            header = []
+            for row in flat:
+                for key in row:
+                    if key not in header:
+                        header.append(key)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
         writer.writeheader()

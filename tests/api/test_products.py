@@ -291,7 +291,7 @@ def test_csv_has_a_header_and_one_row_per_item(api_client, catalog):
     assert len(rows) == 5
     ok = next(r for r in rows if r["slug"] == "ok")
     assert ok["dependencies"] == "bad;half"
-    assert ok["compliance.base.status"] == "compliant"
+    assert ok["compliance"] == "base:compliant"
     assert "community=alpha" in ok["memberships"]
 
 
