@@ -45,11 +45,12 @@ RENDERERS = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
 
 class LifecycleRequestViewSet(ResourceViewSet):
     """Onramp/offramp requests. Drafts are visible only to their requester, the product's
-    maintainers and the community's leads (others get 404).
+    maintainers and the community's leads (others get 404)."""
 
-    Writes take the conditional-write path of every resource (``ResourceViewSet``): the
-    row is locked, then permission (403), then ``If-Match`` (412), then the body (400),
-    then the service (409 for a transition the state does not allow)."""
+    # Writes take the conditional-write path of every resource (``ResourceViewSet``): the
+    # row is locked, then permission (403), then ``If-Match`` (412), then the body (400),
+    # then the service (409 for a transition the state does not allow). (A comment, not
+    # the docstring: the docstring is the operations' description in the schema.)
 
     lookup_value_regex = "[0-9]+"
     permission_classes = [ReadOnly | CanActOnRequest]
@@ -135,7 +136,7 @@ class LifecycleRequestViewSet(ResourceViewSet):
 
 
 class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
-    """Governance decisions with their tally; seat holders vote at ``{id}/votes/``."""
+    """Governance decisions with their tally; seat holders vote at `{id}/votes/`."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = DecisionSerializer

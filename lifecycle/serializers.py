@@ -149,8 +149,10 @@ def _tally(decision: Decision) -> decisions.Tally:
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    """Expects ``votes`` prefetched (with voters) and ``seat_count`` annotated
-    (``Decision.objects.for_list()``)."""
+    """A governance decision: its subject, outcome, votes and tally."""
+
+    # Expects ``votes`` prefetched (with voters) and ``seat_count`` annotated
+    # (``Decision.objects.for_list()``). (The docstring is the schema's description.)
 
     community = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     body = serializers.StringRelatedField(allow_null=True)
@@ -238,7 +240,9 @@ class ChecklistItemSerializer(serializers.Serializer):
 
 
 class ChecklistSerializer(serializers.Serializer):
-    """Documentation of ``checklist_payload`` (the payload is built directly)."""
+    """The onramp or offramp checklist of a request."""
+
+    # Documents ``checklist_payload`` (the payload is built directly).
 
     request = serializers.IntegerField()
     kind = serializers.CharField()

@@ -7,6 +7,7 @@ Error bodies are DRF's: `{"detail": "..."}` or, for 400, `{"field": ["message", 
 
 from __future__ import annotations
 
+import inspect
 import re
 from types import SimpleNamespace
 
@@ -15,11 +16,13 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 
 from peso_registry.conditional import ConditionalMixin
+from peso_registry.renderers import CSVRenderer
 
 ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 _MESSAGES = {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}}
@@ -126,6 +129,33 @@ class AutoSchema(BaseAutoSchema):
     honours If-Match, 409 where the view declares `conflict_actions`.
     """
 
+    def get_tags(self) -> list[str]:
+        """One tag per resource: the collection the path starts with (`products`,
+        `policy-sets`, `requests` ...), whatever the version prefix."""
+        path = self.path.removeprefix("/api/v1/")
+        return [path.split("/", 1)[0]]
+
+    def get_description(self) -> str:
+        """The `extend_schema` description, else the action's docstring, else the view
+        class's own docstring: never one inherited from the project's base viewsets, which
+        speak of the implementation."""
+        action = getattr(self.view, getattr(self.view, "action", None) or "", None)
+        own = self.view.__class__.__dict__.get("__doc__")
+        return get_doc(action) or (inspect.cleandoc(own) if own else "")
+
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
+        """A CSV answer is text, not the JSON object its rows come from."""
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        csv = response.get("content", {}).get(CSVRenderer.media_type)
+        if csv is not None:
+            csv["schema"] = {
+                "type": "string",
+                "description": "CSV: a header row (fixed per endpoint), one row per item.",
+            }
+        return response
+
     def get_auth(self):
         """Reads open to everyone say so (`{}`: no credentials needed), whatever the
         permission classes are called; drf-spectacular only knows DRF's own."""
@@ -196,6 +226,14 @@ class AutoSchema(BaseAutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            isinstance(field, serializers.RelatedField)
+            and field.help_text is None
+            and isinstance(schema, dict)
+        ):
+            # Not the help text of the related model's field (a username's sign-up rules,
+            # what a product's slug means): it describes another thing than this field.
+            schema.pop("description", None)
         if (
             direction == "request"
             and isinstance(field, serializers.RelatedField)

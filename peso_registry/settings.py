@@ -357,6 +357,20 @@ SPECTACULAR_SETTINGS = {
     '* **Errors**: JSON, `{"detail": ...}` or field-level `{"field": [messages]}` '
     "(400).",
     "VERSION": "1.0.0",
+    # One tag per resource (peso_registry.schema.AutoSchema.get_tags), listed in this order.
+    "TAGS": [
+        {"name": "assessments", "description": "A product's status against each policy."},
+        {"name": "communities", "description": "The hub, its spokes, communities of practice."},
+        {"name": "decisions", "description": "Governance decisions and their votes."},
+        {"name": "events", "description": "The append-only log of everything that happened."},
+        {"name": "imports", "description": "Catalog files, Spack recipes, xSDK files."},
+        {"name": "interoperability", "description": "Products confirmed to work together."},
+        {"name": "policy-sets", "description": "Policy sets and their effective policies."},
+        {"name": "products", "description": "Products, their compliance and their users."},
+        {"name": "requests", "description": "Onramp and offramp requests."},
+        {"name": "stakeholders", "description": "Organisations recorded as using products."},
+        {"name": "waivers", "description": "Policies waived for a product, until a date."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 
 from events.validation import validate_web_url
@@ -34,7 +34,9 @@ User = get_user_model()
 
 
 class ComplianceTallySerializer(serializers.Serializer):
-    """How many policies of a group have each outcome (``products.compliance.Tally``)."""
+    """How many policies of a group have each outcome."""
+
+    # ``products.compliance.Tally``. (The docstring is the schema's description.)
 
     met = serializers.IntegerField()
     partial = serializers.IntegerField()
@@ -398,6 +400,9 @@ class PolicyComplianceSerializer(serializers.Serializer):
         return value.isoformat() if value else None
 
 
+# Named apart from `Product.compliance` (the summaries keyed by set), which client
+# generators name `ProductCompliance` after the property.
+@extend_schema_serializer(component_name="ProductComplianceReport")
 class ProductComplianceSerializer(serializers.Serializer):
     product = serializers.CharField()
     policy_set = serializers.CharField()

@@ -45,7 +45,7 @@ class GovernanceSerializer(serializers.ModelSerializer):
 
 
 class GovernanceReadSerializer(GovernanceSerializer):
-    """The body as read: also how it decides and the source of that (DESIGN §11)."""
+    """The governance body as read: also how it decides, and the source of that."""
 
     class Meta(GovernanceSerializer.Meta):
         fields = (*GovernanceSerializer.Meta.fields, "decision_rule", "source")
@@ -72,7 +72,10 @@ class MemberCountsSerializer(serializers.Serializer):
 
 
 class CommunitySerializer(serializers.ModelSerializer):
-    """A community as read. Needs the viewset's queryset (annotations and prefetches)."""
+    """A community (the hub, a spoke or a community of practice) as read."""
+
+    # Needs the viewset's queryset (annotations and prefetches). (The docstring is the
+    # schema's description.)
 
     url = serializers.HyperlinkedIdentityField(
         view_name="api-community-detail", lookup_field="slug"
