@@ -49,25 +49,25 @@ def home(request: HttpRequest) -> HttpResponse:
     by_community: dict[int, list[int]] = defaultdict(list)
     for community_id, product_id in members:
         by_community[community_id].append(product_id)
-    # Every active member's tally against the set its community holds it to, in one SQL
-    # pass (no assessment rows loaded): a fixed number of queries however large the catalog.
+    # The active members' statuses against the set each community holds them to, counted
+    # in one grouped query over the stored compliance: a fixed number of queries however
+    # large the catalog.
     held = Held()
-    tallies = held.tallies(sorted({pk for _, pk in members}))
+    grouped = held.by_community()
     for c in communities:
         ids = by_community[c.pk]
         c.member_count = len(ids)
         ps, default = held.held_set_of(c)
         c.card = None
         if ps is not None:
-            rows = [tallies[(pk, ps.pk)] for pk in ids if (pk, ps.pk) in tallies]
-            counts = {s: sum(1 for t in rows if t.status == s) for s in Status.ALL}
+            counts, own_met = grouped.get(c.pk, (dict.fromkeys(Status.ALL, 0), 0))
             c.card = CardCompliance(
                 policy_set=ps,
                 hub_default=default,
                 members=len(ids),
                 counts=counts,
-                own_met=sum(1 for t in rows if t.own_met),
-                has_inherited=any(t.inherited.total for t in rows),
+                own_met=own_met,
+                has_inherited=ps.base_id is not None,
             )
     spokes = [c for c in communities if c.kind == Community.Kind.SPOKE]
     return render(

@@ -263,6 +263,12 @@ def _int(value) -> int:
     return int(value)  # every number spliced into SQL goes through int()
 
 
+def _held_set_sql(hub_set: PolicySet | None) -> str:
+    """SQL for the set the community ``c`` holds its members to (``held_set``)."""
+    hub = _int(hub_set.pk) if hub_set else "CAST(NULL AS INTEGER)"
+    return f"COALESCE(c.policy_set_id, CASE WHEN c.kind = '{Community.Kind.SPOKE}' THEN {hub} END)"
+
+
 def _held_pairs_sql(
     community: Community | None,
     hub_set: PolicySet | None,
@@ -271,8 +277,7 @@ def _held_pairs_sql(
     """(product_id, set_id) for every active membership (or, for one community, every
     membership of it) and the set the community holds its members to; only of the given
     products when ``product_ids`` is given."""
-    hub = _int(hub_set.pk) if hub_set else "CAST(NULL AS INTEGER)"
-    held = f"COALESCE(c.policy_set_id, CASE WHEN c.kind = '{Community.Kind.SPOKE}' THEN {hub} END)"
+    held = _held_set_sql(hub_set)
     where = (
         f"m.community_id = {_int(community.pk)}"
         if community is not None
@@ -408,6 +413,29 @@ class Held:
                     recommended=Tally(**summary["recommended"]),
                     status=status,
                 )
+        return out
+
+    def by_community(self) -> dict[int, tuple[dict[str, int], int]]:
+        """{community pk: ({status: active members with it}, members meeting every own
+        mandatory policy)} against the set each community holds its members to: one
+        grouped query over the stored rows, whatever the number of members."""
+        out: dict[int, tuple[dict[str, int], int]] = {}
+        if not self.sets:
+            return out
+        sql = (
+            f"SELECT m.community_id, s.status, COUNT(*), "
+            f"SUM(CASE WHEN s.own_met THEN 1 ELSE 0 END) "
+            f"FROM products_membership m JOIN spokes_community c ON c.id = m.community_id "
+            f"JOIN {StoredCompliance._meta.db_table} s ON s.product_id = m.product_id "
+            f"AND s.policy_set_id = {_held_set_sql(self.hub_set)} "
+            f"WHERE m.state = %s GROUP BY m.community_id, s.status"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [Membership.State.ACTIVE])
+            for community_id, status, n, own in cursor.fetchall():
+                counts, own_met = out.get(community_id, (dict.fromkeys(Status.ALL, 0), 0))
+                counts[status] = int(n)
+                out[community_id] = (counts, own_met + int(own or 0))
         return out
 
     def held_set_of(self, community: Community) -> tuple[PolicySet | None, bool]:
