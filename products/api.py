@@ -31,7 +31,7 @@ from peso_registry.schema import NOT_BLANK
 from products import access as product_access
 from products import services
 from products.compliance import summaries_for
-from products.filters import AssessmentFilter, ProductFilter
+from products.filters import AssessmentFilter, ProductFilter, by_name
 from products.models import Assessment, Dependency, Membership, Product, ProductUse, Stakeholder
 from products.permissions import (
     CanAssess,
@@ -96,7 +96,7 @@ class ProductViewSet(SlugResourceViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return Product.objects.order_by("name", "pk").prefetch_related(
+        return Product.objects.order_by(*by_name()).prefetch_related(
             "areas",
             "maintainers",
             Prefetch(

@@ -216,14 +216,20 @@ FACET_BUILDERS = (
 )
 
 
-def active_filters(params: QueryDict) -> list[tuple[str, str, str]]:
-    """(key, label, value) of every filter in use, for the "remove filter" links."""
+def active_filters(params: QueryDict, facets: list[Facet] = ()) -> list[tuple[str, str, str]]:
+    """(key, label, value) of every filter in use, for the "remove filter" links; the
+    value as its facet names it (a community's name, not its slug) where the facet has
+    it."""
+    names = {
+        (facet.key, value.value.lower()): value.label for facet in facets for value in facet.values
+    }
     out = []
     if params.get("q"):
         out.append(("q", "Search", params["q"]))
     for key in FACET_KEYS:
         if params.get(key):
-            out.append((key, FACET_LABELS[key], params[key]))
+            shown = names.get((key, params[key].lower()), params[key])
+            out.append((key, FACET_LABELS[key], shown))
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -37,8 +38,25 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        fields = [self.get_ordering_value(param) for param in value]
+        fields = [_case_insensitive(self.get_ordering_value(param)) for param in value]
         return qs.order_by(*fields, "pk")
+
+
+# Text sorted as people read it: "hypre" between "HDF5" and "Kokkos", not after every
+# capitalised name.
+CASE_INSENSITIVE = ("name",)
+
+
+def _case_insensitive(field: str):
+    name = field.lstrip("-")
+    if name not in CASE_INSENSITIVE:
+        return field
+    return Lower(name).desc() if field.startswith("-") else Lower(name).asc()
+
+
+def by_name():
+    """The default order of product lists: by name as people read it, then by key."""
+    return (Lower("name").asc(), "pk")
 
 
 class ProductFilter(django_filters.FilterSet):

@@ -16,7 +16,7 @@ from products import access as product_access
 from products import catalog as catalog_data
 from products.badge import etag_for, render_badge
 from products.compliance import held_sets, hub_policy_set, summaries_for, summarize
-from products.filters import ProductFilter
+from products.filters import ProductFilter, by_name
 from products.forms import AssessmentFormSet, DependencyFormSet, ProductForm
 from products.models import Assessment, Dependency, Membership, Product
 from spokes import access as spokes_access
@@ -32,13 +32,14 @@ def catalog(request: HttpRequest) -> HttpResponse:
     filterset = ProductFilter(request.GET, queryset=Product.objects.for_list())
     products = filterset.qs if filterset.is_valid() else Product.objects.none()
     if not request.GET.get("ordering") and not request.GET.get("q"):
-        products = products.order_by("name", "pk")
+        products = products.order_by(*by_name())
     export = request.GET.get("export")
     if export in ("csv", "json"):
         return catalog_data.export(products, export)
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     catalog_data.attach_compliance(rows)
+    facets = catalog_data.facets(filterset, request.GET)
     return render(
         request,
         "products/catalog.html",
@@ -46,9 +47,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
             "filterset": filterset,
             "page": page,
             "rows": rows,
-            "facets": catalog_data.facets(filterset, request.GET),
+            "facets": facets,
             "sort_choices": catalog_data.SORT_CHOICES,
-            "active_filters": catalog_data.active_filters(request.GET),
+            "active_filters": catalog_data.active_filters(request.GET, facets),
         },
     )
 

@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from django.urls import reverse
 
 from spokes.models import Policy
 from tests.conftest import (
@@ -315,3 +316,26 @@ def test_the_product_page_and_the_api_flag_assessments_due_for_re_review(
     assert page.count("due for re-review</span>") == 1
     rows = client.get("/api/v1/products/widget/compliance/?policy_set=base").json()["policies"]
     assert {r["code"]: r["review_due"] for r in rows} == {"P1": True, "P2": False, "P3": False}
+
+
+def test_names_sort_as_people_read_them_and_chips_name_what_they_filter(
+    client, api_client, community
+):
+    for name in ("hypre", "HDF5", "Kokkos", "amrex"):
+        make_membership(make_product(name.lower(), name=name), community)
+    page = client.get("/products/?community=alpha").content.decode()
+    positions = [page.index(f">{name}</a></h3>") for name in ("amrex", "HDF5", "hypre", "Kokkos")]
+    assert positions == sorted(positions)
+    listed = [
+        r["name"] for r in api_client.get("/api/v1/products/?ordering=-name").json()["results"]
+    ]
+    assert listed[:4] == ["Kokkos", "hypre", "HDF5", "amrex"]
+    # The filter chip names the community, not its slug.
+    assert "Spoke (SPC): Alpha SDK" in page
+
+
+def test_the_footer_and_the_api_docs_link_each_other(client):
+    page = client.get("/").content.decode()
+    assert f'<a href="{reverse("api-docs")}">REST API</a>' in page
+    docs = client.get(reverse("api-docs")).content.decode()
+    assert f'<a href="{reverse("home")}">PESO Registry</a>' in docs
