@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -41,6 +42,9 @@ from products.permissions import (
     ReadOnly,
 )
 from products.serializers import (
+    BULK_ASSESSMENTS_MAX,
+    AssessmentBulkResultSerializer,
+    AssessmentBulkWriteSerializer,
     AssessmentPatchSerializer,
     AssessmentSerializer,
     AssessmentWriteSerializer,
@@ -367,6 +371,79 @@ class AssessmentViewSet(ResourceViewSet):
                 product=product, policy=policy, by=request.user, **data
             )
         return self.respond(assessment, status=201 if created else 200)
+
+    @extend_schema(
+        summary="Assess a product against many policies at once (bulk upsert)",
+        description="Creates or replaces the assessments of one `product`, all or nothing: "
+        "each item of `assessments` is validated as the single upsert validates it, and any "
+        'invalid item answers 400 naming its index and field (`{"assessments": {"3": '
+        '{"status": [...]}}}`) with nothing written. Each `policy` is the code of an '
+        "effective policy of `policy_set`, at most once per call; at most "
+        f"{BULK_ASSESSMENTS_MAX} items. An item equal to the stored assessment is left "
+        "unchanged. Answers the assessments in the order sent with the counts `created`, "
+        "`updated` and `unchanged`. Maintainers, leads of a community the product belongs "
+        "to, hub admins. 400: invalid fields; 401: not signed in; 403: not allowed.",
+        request=AssessmentBulkWriteSerializer,
+        responses={200: AssessmentBulkResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        product = self._product_to_assess(request)
+        serializer = AssessmentBulkWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        policy_set = PolicySet.objects.filter(slug=data["policy_set"]).first()
+        if policy_set is None:
+            raise ValidationError({"policy_set": ["No such policy set."]})
+        effective = {p.code: p for p in policy_set.effective_policies()}
+        items, errors, seen = [], {}, set()
+        for index, item in enumerate(data["assessments"]):
+            values = dict(item)
+            code = values.pop("policy")
+            policy = effective.get(code)
+            if policy is None:
+                errors[str(index)] = {
+                    "policy": [f"{policy_set.slug} {policy_set.version} has no policy {code!r}."]
+                }
+                continue
+            if code in seen:
+                errors[str(index)] = {"policy": [f"Policy {code!r} appears more than once."]}
+                continue
+            seen.add(code)
+            try:
+                services.check_assessment_values(
+                    status=values["status"],
+                    justification=values["justification"],
+                    evidence_url=values["evidence_url"],
+                )
+            except DjangoValidationError as exc:
+                errors[str(index)] = exc.message_dict
+                continue
+            items.append((policy, values))
+        if errors:
+            raise ValidationError({"assessments": errors})
+        rows, counts = services.upsert_assessments(product=product, items=items, by=request.user)
+        by_pk = self.get_queryset().in_bulk([row.pk for row in rows])
+        result = AssessmentBulkResultSerializer(
+            {**counts, "assessments": [by_pk[row.pk] for row in rows]},
+            context=self.get_serializer_context(),
+        )
+        return Response(result.data)
+
+    def _product_to_assess(self, request) -> Product:
+        """The product the body names, once the user may assess it (before the rest of the
+        body is read): 400 when it names none, 403 when the user may not assess it."""
+        slug = request.data.get("product") if isinstance(request.data, dict) else None
+        product = Product.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+        if product is None:
+            AssessmentBulkWriteSerializer(data=request.data).is_valid(raise_exception=True)
+            raise ValidationError({"product": ["No such product."]})
+        if not product_access.can_assess(request.user, product):
+            raise PermissionDenied(
+                "Only the product's maintainers, leads of its communities or a hub admin "
+                "may assess it."
+            )
+        return product
 
     def perform_patch(self, instance: Assessment, data: dict) -> None:
         services.update_assessment(assessment=instance, by=self.request.user, **data)

@@ -341,6 +341,40 @@ class AssessmentWriteSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Assessment.Source.choices, required=False)
 
 
+class AssessmentBulkItemSerializer(AssessmentWriteSerializer):
+    """One assessment of a bulk upsert: the single upsert's fields, less the product and
+    the policy set, which the call names once."""
+
+    product = None
+    policy_set = None
+
+
+BULK_ASSESSMENTS_MAX = 200
+
+
+class AssessmentBulkWriteSerializer(serializers.Serializer):
+    """Many assessments of one product against one policy set: each `policy` a code of an
+    effective policy of `policy_set`, at most once."""
+
+    product = serializers.SlugField()
+    policy_set = serializers.SlugField()
+    assessments = serializers.ListField(
+        child=AssessmentBulkItemSerializer(),
+        min_length=1,
+        max_length=BULK_ASSESSMENTS_MAX,
+    )
+
+
+class AssessmentBulkResultSerializer(serializers.Serializer):
+    """The assessments after the call, in the order sent, and how many were created,
+    replaced or left as they were."""
+
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    assessments = AssessmentSerializer(many=True)
+
+
 class AssessmentPatchSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Assessment.Status.choices, required=False)
     justification = serializers.CharField(required=False, allow_blank=True)

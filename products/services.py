@@ -6,7 +6,7 @@ transaction, keeps the history user (django-simple-history) and records an Event
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history
 from events.log import Verb, record
 from events.validation import check_web_urls
 from products import access as product_access
+from products import compliance_store
 from products.models import Area, Assessment, Dependency, Product, ProductUse, Stakeholder
 from spokes.models import Policy
 
@@ -208,8 +209,7 @@ def upsert_assessment(
         raise PermissionDenied(
             "Only the product's maintainers, its communities' leads or a hub admin may assess it."
         )
-    _check_justification(status, justification)
-    _check_urls({"evidence_url": evidence_url})
+    check_assessment_values(status=status, justification=justification, evidence_url=evidence_url)
     assessment = (
         Assessment.objects.select_for_update().filter(product=product, policy=policy).first()
     )
@@ -253,6 +253,60 @@ def upsert_assessment(
         },
     )
     return assessment, created
+
+
+@transaction.atomic
+def upsert_assessments(
+    *, product: Product, items: Sequence[tuple[Policy, dict[str, Any]]], by
+) -> tuple[list[Assessment], dict[str, int]]:
+    """Upsert many assessments of one product, all or nothing; (rows in the order of
+    `items`, counts of `created`, `updated` and `unchanged`).
+
+    Each item is a policy and the values `upsert_assessment` takes. An item that would
+    change nothing (same status, justification, evidence and source) is left as it is,
+    with no event and no history row. The stored compliance is refreshed once, at the end.
+    """
+    if not product_access.can_assess(by, product):
+        raise PermissionDenied(
+            "Only the product's maintainers, its communities' leads or a hub admin may assess it."
+        )
+    codes = [policy.pk for policy, _ in items]
+    if len(set(codes)) != len(codes):
+        raise ValidationError({"assessments": ["Each policy may appear only once."]})
+    default_source = _default_source(by, product)
+    rows: list[Assessment] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with compliance_store.deferred():
+        existing = {
+            a.policy_id: a
+            for a in Assessment.objects.select_for_update().filter(
+                product=product, policy_id__in=codes
+            )
+        }
+        for policy, values in items:
+            current = existing.get(policy.pk)
+            wanted = {
+                "status": values["status"],
+                "justification": values.get("justification", ""),
+                "evidence_url": values.get("evidence_url", ""),
+                "source": values.get("source") or default_source,
+            }
+            if current is not None and all(
+                getattr(current, name) == value for name, value in wanted.items()
+            ):
+                rows.append(current)
+                counts["unchanged"] += 1
+                continue
+            row, created = upsert_assessment(product=product, policy=policy, by=by, **values)
+            rows.append(row)
+            counts["created" if created else "updated"] += 1
+    return rows, counts
+
+
+def check_assessment_values(*, status: str, justification: str, evidence_url: str) -> None:
+    """The rules an assessment's values obey (ValidationError naming the field)."""
+    _check_justification(status, justification)
+    _check_urls({"evidence_url": evidence_url})
 
 
 @transaction.atomic

@@ -319,6 +319,18 @@ def _satisfy_cross_field_rules(body: dict) -> None:
     )
     if needs_justification and not body.get("justification"):
         body["justification"] = "Explained in the team's notes."
+    items = body.get("assessments")
+    if isinstance(items, list) and items:
+        # assessments/bulk/: each item obeys the single upsert's rules, each policy once.
+        codes, kept = set(), []
+        for entry in items:
+            if isinstance(entry, dict):
+                if entry.get("policy") in codes:
+                    continue
+                codes.add(entry.get("policy"))
+                _satisfy_cross_field_rules(entry)
+            kept.append(entry)
+        body["assessments"] = kept
     if "expires_on" in body and "reason" in body:
         # waivers/: the expiry comes after today, and the product is held to the set
         # (a member of `community`, whose set the world's policy refs name).
