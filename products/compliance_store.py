@@ -88,14 +88,17 @@ def touch(product_ids: Iterable[int]) -> None:
         refresh(ids)
 
 
-def _products(ids: Iterable[int] | None):
-    qs = Product.objects.order_by("pk").prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=Membership.objects.select_related("community__policy_set__base"),
+def _products(ids: Sequence[int]):
+    return (
+        Product.objects.filter(pk__in=list(ids))
+        .order_by("pk")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("community__policy_set__base"),
+            )
         )
     )
-    return qs if ids is None else qs.filter(pk__in=list(ids))
 
 
 def _row(product_id: int, summary: Summary) -> StoredCompliance:
@@ -118,24 +121,18 @@ def _row(product_id: int, summary: Summary) -> StoredCompliance:
 def refresh(product_ids: Iterable[int] | None = None, *, on: datetime.date | None = None) -> int:
     """Recompute the stored rows of these products (every product when None), in batches
     of a fixed number of queries. Returns how many rows were written."""
-    ids = None if product_ids is None else sorted({int(pk) for pk in product_ids})
+    if product_ids is None:
+        ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = sorted({int(pk) for pk in product_ids})
     written = 0
-    start = 0
-    while True:
-        if ids is None:
-            batch = list(_products(None)[start : start + BATCH])
-        else:
-            batch = list(_products(ids[start : start + BATCH]))
-        if not batch and (ids is None or start >= len(ids)):
-            break
-        start += BATCH
-        summaries = summaries_for(batch, only=SUMMARY_FIELDS, on=on)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        summaries = summaries_for(_products(chunk), only=SUMMARY_FIELDS, on=on)
         rows = [_row(pk, s) for pk, by_set in summaries.items() for s in by_set.values()]
-        StoredCompliance.objects.filter(product__in=[p.pk for p in batch]).delete()
+        StoredCompliance.objects.filter(product__in=chunk).delete()
         StoredCompliance.objects.bulk_create(rows, batch_size=BATCH)
         written += len(rows)
-        if ids is not None and start >= len(ids):
-            break
     return written
 
 
@@ -292,7 +289,7 @@ def _held_pairs_sql(
     )
 
 
-def held_policy_sets(hub_set: PolicySet | None) -> list[PolicySet]:
+def sets_held_by_members(hub_set: PolicySet | None) -> list[PolicySet]:
     """The sets active members are held to (their communities', and the hub's for spokes
     without one)."""
     sets = list(
@@ -324,7 +321,8 @@ class Held:
             self.sets = [ps] if ps is not None else []
         else:
             self.hub_default = False
-            self.sets = held_policy_sets(self.hub_set)
+            self.sets = sets_held_by_members(self.hub_set)
+        self._by_pk = {ps.pk: ps for ps in self.sets}
 
     def relation(self, product_ids: Sequence[int] | None = None) -> tuple[str, list]:
         """SQL (and parameters) for (product_id, set_id, status, summary): the stored row
@@ -399,14 +397,13 @@ class Held:
         if not self.sets or not product_ids:
             return {}
         relation, params = self.relation(product_ids)
-        by_pk = {ps.pk: ps for ps in self.sets}
         out = {}
         with connection.cursor() as cursor:
             cursor.execute(relation, params)
             for product_id, set_id, status, summary in cursor.fetchall():
                 summary = _json(summary)
                 out[(product_id, set_id)] = SetTally(
-                    policy_set=by_pk[set_id],
+                    policy_set=self._by_pk[set_id],
                     mandatory=Tally(**summary["mandatory"]),
                     own=Tally(**summary["own"]),
                     inherited=Tally(**summary["inherited"]),
@@ -440,9 +437,9 @@ class Held:
 
     def held_set_of(self, community: Community) -> tuple[PolicySet | None, bool]:
         """``held_set`` from the sets already loaded (no query per community)."""
-        known = {ps.pk: ps for ps in self.sets}
-        if community.policy_set_id in known:
-            return known[community.policy_set_id], False
+        ps = self._by_pk.get(community.policy_set_id)
+        if ps is not None:
+            return ps, False
         return held_set(community, self.hub_set)
 
 

@@ -38,7 +38,10 @@ def catalog(request: HttpRequest) -> HttpResponse:
         return catalog_data.export(products, export)
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    catalog_data.attach_compliance(rows)
+    # The rows read every active membership: the filter's own reading serves when it is
+    # not narrowed to one community (the same sets, looked up once).
+    unnarrowed = filterset.is_valid() and filterset.form.cleaned_data.get("community") is None
+    catalog_data.attach_compliance(rows, filterset.held() if unnarrowed else None)
     facets = catalog_data.facets(filterset, request.GET)
     return render(
         request,
