@@ -51,11 +51,13 @@ def account(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if not form.is_valid():
         return _render_account(request, form, status=400)
-    _, key = issue_token(
+    token, key = issue_token(
         user=request.user,
         name=form.cleaned_data["name"],
         expires_days=form.cleaned_data["expires_days"],
     )
+    # Rendered, not redirected: the key is shown on this response only.
+    messages.success(request, f"Token {token.prefix}… created: copy its key below now.")
     return _render_account(request, TokenForm(), new_key=key)
 
 

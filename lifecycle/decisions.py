@@ -97,7 +97,8 @@ def approval_blocker(decision: Decision | None) -> str | None:
     """Why the recorded votes do not yet allow approval, or None when they do."""
     if decision is None or decision.body is None or not decision.body.requires_vote:
         return None
-    result = tally(decision)
+    # A decision not opened yet (approval would open it) has no votes.
+    result = tally(decision, votes=[] if decision.pk is None else None)
     if result.passes:
         return None
     return f"{decision.body} requires a vote before approval: {result.describe()}"

@@ -83,9 +83,29 @@ class RequestUpdateForm(PlanFieldsMixin):
 
 
 class ActionForm(forms.Form):
+    """The body of an action on the request page. Reject and withdraw end the request for
+    good: the page asks for their confirmation (the API's body needs none)."""
+
+    CONSEQUENTIAL = frozenset({"reject", "withdraw"})
+
     rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     successor = _SlugField(required=False)
     acknowledge_dependents = forms.BooleanField(required=False)
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, action: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.action = action
+
+    def clean_confirm(self) -> bool:
+        confirmed = self.cleaned_data.get("confirm", False)
+        if self.action in self.CONSEQUENTIAL and not confirmed:
+            raise forms.ValidationError(f"Tick the box to confirm: {self.action} cannot be undone.")
+        return confirmed
+
+    def arguments(self) -> dict:
+        """The cleaned body, less the page's own confirmation."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "confirm"}
 
 
 class VoteForm(forms.Form):

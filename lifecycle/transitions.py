@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -30,7 +31,7 @@ from lifecycle import access as lifecycle_access
 from lifecycle import checklist, decisions
 from lifecycle.models import Decision, LifecycleRequest
 from products.models import Membership, Product
-from spokes.models import Community
+from spokes.models import Community, GovernanceBody
 
 State = LifecycleRequest.State
 Kind = LifecycleRequest.Kind
@@ -268,19 +269,72 @@ def request_approve(
     return request
 
 
+@dataclass(frozen=True)
+class ApprovalCheck:
+    """What approving a request waits for: the checklist's failing items and, where the
+    governance body requires a vote, the votes still missing. ``request_approve`` refuses
+    with ``refusal()``; the request page lists ``reasons`` beside a disabled Approve button."""
+
+    checklist: checklist.Checklist
+    votes_missing: str | None  # decisions.approval_blocker's sentence, None when met
+
+    @property
+    def ready(self) -> bool:
+        return self.checklist.passed and self.votes_missing is None
+
+    @property
+    def reasons(self) -> list[str]:
+        """One line per thing missing: each failing checklist item, then the votes."""
+        lines = [
+            item.label + (f" ({item.detail})" if item.detail else "")
+            for item in self.checklist.failing
+        ]
+        if self.votes_missing:
+            lines.append(self.votes_missing)
+        return lines
+
+    def refusal(self) -> str | None:
+        if not self.checklist.passed:
+            return (
+                "Cannot approve: the checklist has failing items: "
+                f"{self.checklist.failing_summary()}"
+            )
+        if self.votes_missing:
+            return f"Cannot approve yet. {self.votes_missing}"
+        return None
+
+
+def approval_check(
+    request: LifecycleRequest,
+    *,
+    decision: Decision | None = None,
+    successor: Product | None = None,
+    acknowledge_dependents: bool | None = None,
+) -> ApprovalCheck:
+    """Whether ``request`` may be approved now, and if not why (the rule ``request_approve``
+    applies). ``decision`` is the request's decision (None: the one approval would open,
+    with no votes yet); ``successor``/``acknowledge_dependents`` as the approve body may
+    carry them."""
+    result = checklist.compute(
+        request, successor=successor, acknowledge_dependents=acknowledge_dependents
+    )
+    if decision is None:
+        decision = Decision(
+            community=request.community,
+            body=GovernanceBody.objects.filter(community_id=request.community_id).first(),
+        )
+    return ApprovalCheck(result, decisions.approval_blocker(decision))
+
+
 def _approvable(locked: LifecycleRequest, by) -> tuple[checklist.Checklist, Decision]:
     """The passing checklist and the pending decision whose votes allow approval, or
     TransitionNotAllowed saying what is missing."""
-    result = checklist.compute(locked)
-    if not result.passed:
-        raise TransitionNotAllowed(
-            f"Cannot approve: the checklist has failing items: {result.failing_summary()}"
-        )
     decision = _decision_for(locked, by)
-    blocker = decisions.approval_blocker(decision)
-    if blocker:
-        raise TransitionNotAllowed(f"Cannot approve yet. {blocker}")
-    return result, decision
+    check = approval_check(locked, decision=decision)
+    refusal = check.refusal()
+    if refusal:
+        raise TransitionNotAllowed(refusal)
+    return check.checklist, decision
 
 
 def _record_approval(

@@ -1,11 +1,13 @@
 """HTML pages for lifecycle requests, the review queue and decisions (DESIGN §7).
 
 Views stay short: the rules live in ``lifecycle.transitions``, ``lifecycle.checklist``,
-``lifecycle.decisions`` and the ``access`` modules. A refused transition re-renders the request page
-with the service's message and status 409.
+``lifecycle.decisions`` and the ``access`` modules. A refused transition redirects back to the
+request page with the service's message (POST/redirect/GET).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts import roles
 from events.errors import TransitionNotAllowed
 from lifecycle import access as lifecycle_access
-from lifecycle import decisions, transitions
+from lifecycle import decisions, guidance, transitions
 from lifecycle.filters import RequestFilter
 from lifecycle.forms import ActionForm, RequestForm, RequestUpdateForm, VoteForm
 from lifecycle.models import Decision, LifecycleRequest
@@ -77,7 +79,6 @@ def _render_detail(
     request: HttpRequest,
     req: LifecycleRequest,
     *,
-    error: str = "",
     action_form: ActionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -94,14 +95,23 @@ def _render_detail(
         and decision.outcome == Decision.Outcome.PENDING
         and lifecycle_access.can_vote(user, decision)
     )
-    shown_checklist, checklist_as_of = transitions.checklist_of(req)
+    allowed = transitions.allowed_actions(user, req)
+    actions = [
+        _Action(a, transitions.ACTION_LABELS[a], a in ActionForm.CONSEQUENTIAL) for a in allowed
+    ]
+    approval = _approval(req, decision) if "approve" in allowed else None
+    if approval is not None:
+        shown_checklist, checklist_as_of = approval.check.checklist, None
+    else:
+        shown_checklist, checklist_as_of = transitions.checklist_of(req)
     context = {
         "req": req,
         "checklist": shown_checklist,
+        "checklist_rows": guidance.checklist_rows(user, req, shown_checklist.items),
         "checklist_as_of": checklist_as_of,
-        "actions": [
-            (a, transitions.ACTION_LABELS[a]) for a in transitions.allowed_actions(user, req)
-        ],
+        "actions": actions,
+        "danger_actions": [a for a in actions if a.danger],
+        "approval": approval,
         "can_update": transitions.can_update(user, req),
         "decision": decision,
         "votes": votes,
@@ -109,10 +119,34 @@ def _render_detail(
         "can_vote": can_vote,
         "my_vote": next((v for v in votes if v.voter_id == user.pk), None) if can_vote else None,
         "vote_form": VoteForm() if can_vote else None,
-        "action_form": action_form or ActionForm(),
-        "error": error,
+        "action_form": action_form,
     }
     return render(request, "lifecycle/detail.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class _Action:
+    name: str
+    label: str
+    danger: bool  # reject and withdraw end the request: styled apart, confirmed
+
+
+@dataclass(frozen=True)
+class _Approval:
+    check: transitions.ApprovalCheck
+    # Whether the approve form can still succeed: its own fields (an offramp's
+    # acknowledgement of dependents) may settle the one item left failing.
+    possible: bool
+
+
+def _approval(req: LifecycleRequest, decision: Decision | None) -> _Approval:
+    """Why approval would be refused now, by the rule the transition applies."""
+    check = transitions.approval_check(req, decision=decision)
+    possible = check.ready
+    if not possible and req.kind == LifecycleRequest.Kind.OFFRAMP:
+        with_form = transitions.approval_check(req, decision=decision, acknowledge_dependents=True)
+        possible = with_form.ready
+    return _Approval(check, possible)
 
 
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -122,22 +156,23 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Take an action; a refused transition redirects back to the request with the reason
+    as a message (so reloading the page does not post again); a form error re-shows it."""
     if action not in transitions.ACTIONS:
         raise Http404("No such action.")
     req = _get_request_for_viewer(request, pk)
     if not transitions.may_take(request.user, req, action):
         raise PermissionDenied(f"You may not {transitions.ACTION_LABELS[action].lower()} it.")
-    form = ActionForm(request.POST)
+    form = ActionForm(request.POST, action=action)
     if not form.is_valid():
-        return _render_detail(
-            request, req, error="Please correct the errors below.", action_form=form, status=400
-        )
-    arguments = transitions.action_arguments(action, **form.cleaned_data)
+        return _render_detail(request, req, action_form=form, status=400)
+    arguments = transitions.action_arguments(action, **form.arguments())
     try:
         transitions.perform(action, request=req, by=request.user, **arguments)
     except TransitionNotAllowed as exc:
-        return _render_detail(request, req, error=str(exc), action_form=form, status=409)
-    messages.success(request, f"Request #{req.pk} is now {req.get_state_display().lower()}.")
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Request #{req.pk} is now {req.get_state_display().lower()}.")
     return redirect(req)
 
 

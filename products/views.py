@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -148,6 +149,10 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
 # --- Editing --------------------------------------------------------------------------
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _get_product_for_editor(request: HttpRequest, slug: str, *, assess: bool = False) -> Product:
     product = get_object_or_404(Product.objects.prefetch_related("areas"), slug=slug)
     allowed = (
@@ -167,6 +172,7 @@ def product_new(request: HttpRequest) -> HttpResponse:
     form = ProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         product = form.save(by=request.user)
+        messages.success(request, f"{product.name} registered: you are its maintainer.")
         return redirect(product)
     return render(request, "products/product_form.html", {"form": form, "product": None})
 
@@ -177,6 +183,7 @@ def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = ProductForm(request.POST or None, instance=product)
     if request.method == "POST" and form.is_valid():
         form.save(by=request.user)
+        messages.success(request, f"{product.name} saved.")
         return redirect(product)
     return render(request, "products/product_form.html", {"form": form, "product": product})
 
@@ -191,7 +198,8 @@ def product_dependencies(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST or None, product=product, initial=initial, prefix="deps"
     )
     if request.method == "POST" and formset.is_valid():
-        formset.save(by=request.user)
+        kept = _count(len(formset.save(by=request.user)), "dependency", "dependencies")
+        messages.success(request, f"Dependencies of {product.name} saved: {kept} entered by hand.")
         return redirect(product)
     fixed = [d for d in deps if d.source != Dependency.Source.MANUAL]
     return render(
@@ -224,7 +232,12 @@ def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
         prefix="a",
     )
     if request.method == "POST" and formset.is_valid():
-        formset.save(by=request.user)
+        changed = formset.save(by=request.user)
+        messages.success(
+            request,
+            f"Assessments of {product.name} against {policy_set} saved: "
+            f"{_count(changed, 'assessment', 'assessments')} changed.",
+        )
         return redirect(f"{product.get_absolute_url()}#compliance-{policy_set.slug}")
     other_sets = PolicySet.objects.exclude(pk=policy_set.pk).order_by("slug")
     return render(

@@ -206,19 +206,36 @@ def test_an_action_moves_the_request_and_redirects(newbie, community, browser, m
     assert req.state == "submitted"
 
 
-def test_a_refused_transition_shows_the_message(newbie, community, browser, lead):
+def _refusal_redirects_back_with_a_message(client, url, req) -> str:
+    """POST a refused action: a redirect to the request (POST/redirect/GET), whose page then
+    shows the refusal as an error message; the request's state is unchanged."""
+    state = req.state
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"] == req.get_absolute_url()
+    html = client.get(response["Location"]).content.decode()
+    assert '<ul class="messages"' in html and '<li class="error">' in html
+    assert "Refused:" not in html
+    req.refresh_from_db()
+    assert req.state == state
+    return html.split('<li class="error">', 1)[1].split("</li>", 1)[0]
+
+
+def test_a_refused_transition_redirects_back_with_the_message(newbie, community, browser, lead):
     req = make_request(newbie, community, state="submitted")
-    response = browser(lead).post(reverse("lifecycle:request-action", args=[req.pk, "approve"]))
-    assert response.status_code == 409
-    assert "Cannot approve a request in state &#x27;submitted&#x27;." in response.content.decode()
+    client = browser(lead)
+    url = reverse("lifecycle:request-action", args=[req.pk, "approve"])
+    message = _refusal_redirects_back_with_a_message(client, url, req)
+    assert message == "Cannot approve a request in state &#x27;submitted&#x27;."
+    # The message is shown once: a reload does not show it again, nor post again.
+    assert "Cannot approve" not in client.get(req.get_absolute_url()).content.decode()
 
 
 def test_a_refused_approval_lists_the_failing_items(community, browser, lead, maintainer):
     bare = make_product("bare", maintainers=[maintainer])
     req = make_request(bare, community, state="in_review")
-    response = browser(lead).post(reverse("lifecycle:request-action", args=[req.pk, "approve"]))
-    assert response.status_code == 409
-    assert "P1 (unknown)" in response.content.decode()
+    url = reverse("lifecycle:request-action", args=[req.pk, "approve"])
+    message = _refusal_redirects_back_with_a_message(browser(lead), url, req)
+    assert "P1 (unknown)" in message
 
 
 def test_actions_are_refused_to_others(newbie, community, browser, stranger, maintainer):
@@ -257,7 +274,8 @@ def test_offramp_page_shows_the_impact_and_approves_with_acknowledgement(
     html = browser().get(req.get_absolute_url()).content.decode()
     assert "Impact" in html and "/products/gadget/" in html
     url = reverse("lifecycle:request-action", args=[req.pk, "approve"])
-    assert browser(lead).post(url).status_code == 409
+    message = _refusal_redirects_back_with_a_message(browser(lead), url, req)
+    assert "name a successor or acknowledge the dependents" in message
     response = browser(lead).post(url, {"acknowledge_dependents": "on"})
     assert response.status_code == 302
     assert Membership.objects.get(product=product, community=community).state == "offramped"
