@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 TOKEN_PREFIX_LENGTH = 8
 
@@ -61,3 +62,57 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.unusable_reason() is None
+
+
+class Preferences(models.Model):
+    """A user's choices about what the registry sends them. No row: the defaults (every
+    kind of e-mail on, no personal feed)."""
+
+    class Kind(models.TextChoices):
+        """The kinds of notification e-mail, each with its own switch."""
+
+        VOTES = "votes", "A decision opens on a body where I hold a seat"
+        REQUESTS = "requests", "A request I opened changes state"
+        OFFRAMPS = "offramps", "A product one of mine depends on is offramped"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="preferences",
+    )
+    notify_votes = models.BooleanField(default=True, help_text=Kind.VOTES.label)
+    notify_requests = models.BooleanField(default=True, help_text=Kind.REQUESTS.label)
+    notify_offramps = models.BooleanField(default=True, help_text=Kind.OFFRAMPS.label)
+    feed_nonce = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Random value the personal feed's secret is derived from (with the site's "
+        "secret key); empty: no personal feed. A new value retires the old address.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"
+
+    def wants(self, kind: str) -> bool:
+        return bool(getattr(self, f"notify_{kind}"))
+
+    def feed_key(self) -> str:
+        """The secret of the personal feed's address ('' when there is no feed).
+
+        Derived, not stored: a copy of the database alone does not give the addresses."""
+        if not self.feed_nonce:
+            return ""
+        return feed_key_for(self.user_id, self.feed_nonce)
+
+
+def feed_key_for(user_id: int, nonce: str) -> str:
+    return salted_hmac("accounts.personal-feed", f"{user_id}:{nonce}").hexdigest()[:40]
+
+
+def new_feed_nonce() -> str:
+    return secrets.token_urlsafe(24)

@@ -28,7 +28,7 @@ from events.errors import TransitionNotAllowed
 from events.log import Verb, record
 from events.models import Event
 from lifecycle import access as lifecycle_access
-from lifecycle import checklist, decisions
+from lifecycle import checklist, decisions, notifications
 from lifecycle.models import Decision, LifecycleRequest
 from products.models import Membership, Product
 from spokes.models import Community, GovernanceBody
@@ -214,6 +214,7 @@ def request_submit(*, request: LifecycleRequest, by, rationale: str = "") -> Lif
             checklist_passed=result.passed,
             failing=[i.key for i in result.failing],
         )
+        notifications.request_moved(locked, by=by, rationale=rationale)
     _refresh(request, locked)
     return request
 
@@ -226,6 +227,8 @@ def request_start_review(*, request: LifecycleRequest, by, rationale: str = "") 
         decision = decisions.open_decision(community=locked.community, subject=str(locked), by=by)
         _move(locked, "start_review", by, decision=decision)
         _event(Verb.REVIEW_STARTED, locked, by, rationale, decision=decision.pk)
+        notifications.request_moved(locked, by=by, rationale=rationale)
+        notifications.decision_opened(locked, decision, by=by)
     _refresh(request, locked)
     return request
 
@@ -265,6 +268,10 @@ def request_approve(
             _onramp(locked, by)
         else:
             _offramp(locked, by)
+            notifications.offramp_approved(
+                locked, dependents=result.dependents, uses=result.uses, by=by
+            )
+        notifications.request_moved(locked, by=by, rationale=rationale)
     _refresh(request, locked)
     return request
 
@@ -409,6 +416,7 @@ def request_reject(*, request: LifecycleRequest, by, rationale: str = "") -> Lif
         )
         _event(Verb.REQUEST_REJECTED, locked, by, rationale, decision=decision.pk)
         _event(Verb.DECISION_TAKEN, locked, by, rationale, decision=decision.pk, outcome="rejected")
+        notifications.request_moved(locked, by=by, rationale=rationale)
     _refresh(request, locked)
     return request
 
@@ -433,6 +441,7 @@ def request_withdraw(*, request: LifecycleRequest, by, rationale: str = "") -> L
                 decision=decision.pk,
                 outcome="withdrawn",
             )
+        notifications.request_moved(locked, by=by, rationale=rationale)
     _refresh(request, locked)
     return request
 

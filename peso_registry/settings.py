@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -228,6 +229,87 @@ elif CACHE_URL == "dummy://":
 else:
     raise ImproperlyConfigured(f"CACHE_URL scheme not supported: {CACHE_URL!r}")
 
+# --- E-mail ---------------------------------------------------------------------------
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+}
+_TRUE = {"", "1", "true", "yes", "on"}
+
+
+def parse_email_url(url: str) -> dict:
+    """The Django e-mail settings an ``EMAIL_URL`` stands for.
+
+    ``console://`` (the default: messages written to the log), ``locmem://`` (kept in
+    memory, for tests), ``dummy://`` (dropped), ``smtp://user:password@host:port`` (port 25
+    by default; ``?tls`` for STARTTLS, port 587 by default, ``?ssl`` for implicit TLS, port
+    465 by default; ``?timeout=`` seconds) and ``smtps://…`` (as ``smtp://…?ssl``). The user
+    and password are percent-decoded (``%40`` for an ``@`` in a user name). Anything else
+    raises ``ImproperlyConfigured``.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _EMAIL_BACKENDS:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL scheme not supported: {url!r} "
+            "(smtp://, smtps://, console://, locmem://, dummy://)"
+        )
+    config: dict = {"EMAIL_BACKEND": _EMAIL_BACKENDS[scheme]}
+    if scheme not in {"smtp", "smtps"}:
+        return config
+    options = {k.lower(): v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    unknown = set(options) - {"tls", "ssl", "timeout"}
+    if unknown:
+        raise ImproperlyConfigured(f"EMAIL_URL: unknown option(s) {', '.join(sorted(unknown))}")
+    for flag in ("tls", "ssl"):
+        if flag in options and options[flag].lower() not in _TRUE | {"0", "false", "no", "off"}:
+            raise ImproperlyConfigured(f"EMAIL_URL: ?{flag} takes 1/0, not {options[flag]!r}")
+    use_ssl = scheme == "smtps" or options.get("ssl", "0").lower() in _TRUE
+    use_tls = "tls" in options and options["tls"].lower() in _TRUE
+    if use_ssl and use_tls:
+        raise ImproperlyConfigured("EMAIL_URL: choose ?tls (STARTTLS) or ?ssl, not both")
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"EMAIL_URL: an SMTP URL names a host: {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"EMAIL_URL: the port is not a number: {url!r}") from None
+    config.update(
+        EMAIL_HOST=parts.hostname,
+        EMAIL_PORT=port or (465 if use_ssl else 587 if use_tls else 25),
+        EMAIL_HOST_USER=unquote(parts.username or ""),
+        EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+        EMAIL_USE_TLS=use_tls,
+        EMAIL_USE_SSL=use_ssl,
+    )
+    if "timeout" in options:
+        try:
+            config["EMAIL_TIMEOUT"] = int(options["timeout"])
+        except ValueError:
+            raise ImproperlyConfigured("EMAIL_URL: ?timeout= takes whole seconds") from None
+    return config
+
+
+# Notifications (lifecycle/notifications.py) go out through Django's e-mail framework.
+_email = parse_email_url(env_str("EMAIL_URL", "console://"))
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PESO Registry <registry@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address the site is reached at, for the links in e-mails (sent outside any request).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+if urlsplit(SITE_URL).scheme not in {"http", "https"} or not urlsplit(SITE_URL).hostname:
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL, not {SITE_URL!r}")
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -236,6 +318,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
+# Sign-in lands on "My work" unless a safe ?next= names another page of the site.
 LOGIN_REDIRECT_URL = "accounts:account"
 LOGOUT_REDIRECT_URL = "home"
 # Failed sign-ins (accounts/signin.py), counted per account and per client address:
