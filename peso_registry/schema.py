@@ -7,6 +7,7 @@ Error bodies are DRF's: `{"detail": "..."}` or, for 400, `{"field": ["message", 
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from types import SimpleNamespace
@@ -191,9 +192,12 @@ class AutoSchema(BaseAutoSchema):
         return super()._map_basic_serializer(serializer, direction)
 
     def _resolve_path_parameters(self, variables):
-        """Ids are positive integers."""
+        """Ids are positive integers, also where the route reads them with a digits-only
+        `lookup_value_regex` (which drf-spectacular describes as a string)."""
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
+            if parameter.get("schema") == {"type": "string", "pattern": "^[0-9]+$"}:
+                parameter["schema"] = {"type": "integer"}
             if parameter.get("schema", {}).get("type") == "integer":
                 parameter["schema"]["minimum"] = 1
         return parameters
@@ -405,4 +409,42 @@ def add_links(result: dict, generator, request, public) -> dict:
                 _link_created(path, operation, operations)
             if method in ("post", "patch") and "{" in path:
                 _link_changed(path, operation, operations)
+    return result
+
+
+def _share(value, shape: dict, ref: dict):
+    """`value` with every sub-schema equal to `shape` replaced by `ref`; whether any was."""
+    if value == shape:
+        return ref, True
+    found = False
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key], hit = _share(item, shape, ref)
+            found |= hit
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            value[n], hit = _share(item, shape, ref)
+            found |= hit
+    return value, found
+
+
+def share_components(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook: shapes that every operation repeats are components, so a client
+    generator makes one type of each instead of one per operation: `FieldErrors` (the body
+    of a 400 with field-level messages) and `FormatEnum` (the `format` query parameter)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                for media in response.get("content", {}).values():
+                    ref = {"$ref": "#/components/schemas/FieldErrors"}
+                    media["schema"], found = _share(media.get("schema"), FIELD_ERRORS_SCHEMA, ref)
+                    if found:
+                        schemas["FieldErrors"] = copy.deepcopy(FIELD_ERRORS_SCHEMA)
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "format":
+                    schemas["FormatEnum"] = parameter["schema"]
+                    parameter["schema"] = {"$ref": "#/components/schemas/FormatEnum"}
     return result

@@ -459,17 +459,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids name the resource and the action (`products_list`), not the version:
+    # they become a generated client's function names.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Enum components are named after their model (`VoteChoiceEnum`, not `ChoiceEnum`), so
+    # a generated client's types say what they hold.
     "ENUM_NAME_OVERRIDES": {
         "CommunityStatusEnum": "spokes.models.Community.Status",
         "CommunityKindEnum": "spokes.models.Community.Kind",
         "AssessmentStatusEnum": "products.models.Assessment.Status",
         "RequestKindEnum": "lifecycle.models.LifecycleRequest.Kind",
         "StakeholderKindEnum": "products.models.Stakeholder.Kind",
+        "VoteChoiceEnum": "lifecycle.models.Vote.Choice",
+        "OfframpReasonEnum": "lifecycle.models.LifecycleRequest.Reason",
+        "PolicyLevelEnum": "spokes.models.Policy.Level",
+        "AssessmentSourceEnum": "products.models.Assessment.Source",
+        "CommunityOriginEnum": "spokes.models.Community.Origin",
+        "SeatRepresentsEnum": "spokes.models.Seat.Represents",
+        "ProductSponsorshipEnum": "products.models.Product.Sponsorship",
         "ComplianceStatusEnum": ["compliant", "partial", "noncompliant", "unknown"],
         "PolicyComplianceStatusEnum": ["full", "partial", "none", "na", "unknown"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        # One `FieldErrors` and one `FormatEnum` component, not a copy per operation.
+        "peso_registry.schema.share_components",
         # OpenAPI links from what creates or changes an object to what reads and acts on it.
         "peso_registry.schema.add_links",
     ],
