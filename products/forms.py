@@ -311,6 +311,71 @@ AssessmentFormSet = forms.formset_factory(
 )
 
 
+class BulkAssessmentForm(forms.Form):
+    """Set the selected policies of one set to one status, with one justification and
+    evidence address: the API's bulk upsert (``services.upsert_assessments``) from the
+    assessments page. All or nothing; a selected policy already so is left unchanged."""
+
+    policies = forms.MultipleChoiceField(
+        label="Policies",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Select at least one policy in the table.",
+            "invalid_choice": "%(value)s is not a policy of this set; reload the page.",
+        },
+    )
+    status = forms.ChoiceField(label="New status", choices=[("", "—"), *Assessment.Status.choices])
+    justification = forms.CharField(
+        label="Justification for all",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Given to every selected policy; required for partial and not applicable.",
+    )
+    evidence_url = forms.URLField(
+        label="Evidence URL",
+        required=False,
+        max_length=500,
+        assume_scheme=URL_SCHEME,
+        validators=[validate_web_url],
+    )
+
+    def __init__(self, *args, product: Product, policies: list[Policy], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.product = product
+        self.by_code = {p.code: p for p in policies}
+        self.fields["policies"].choices = [(p.code, f"{p.code} {p.title}") for p in policies]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "status" in data and "evidence_url" in data:
+            try:
+                services.check_assessment_values(
+                    status=data["status"],
+                    justification=data.get("justification", ""),
+                    evidence_url=data["evidence_url"],
+                )
+            except forms.ValidationError as error:
+                _apply_errors(self, error)
+        return data
+
+    @property
+    def selected(self) -> list[str]:
+        """The codes ticked, as posted (to tick them again when the form is re-shown)."""
+        return list(self["policies"].value() or []) if self.is_bound else []
+
+    def save(self, *, by) -> dict[str, int] | None:
+        """Upsert through ``services.upsert_assessments``; its counts, or None (errors on
+        the form) when refused."""
+        values = {k: self.cleaned_data[k] for k in ("status", "justification", "evidence_url")}
+        items = [(self.by_code[code], dict(values)) for code in self.cleaned_data["policies"]]
+        try:
+            _, counts = services.upsert_assessments(product=self.product, items=items, by=by)
+        except forms.ValidationError as error:
+            _apply_errors(self, error)
+            return None
+        return counts
+
+
 # --- Waivers and interoperability -----------------------------------------------------
 
 

@@ -16,6 +16,11 @@ urlpatterns = [
         name="dependencies",
     ),
     path("products/<slug:slug>/assessments/", views.product_assessments, name="assessments"),
+    path(
+        "products/<slug:slug>/assessments/bulk/",
+        views.product_assessments_bulk,
+        name="assessments-bulk",
+    ),
     path("products/<slug:slug>/waivers/new/", views_waivers.waiver_new, name="waiver-new"),
     path(
         "products/<slug:slug>/waivers/<int:pk>/revoke/",

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from events.models import Event
 from lifecycle.models import visible_events
@@ -18,7 +18,12 @@ from products import catalog as catalog_data
 from products.badge import etag_for, render_badge
 from products.compliance import held_sets, hub_policy_set, summaries_for, summarize
 from products.filters import ProductFilter, by_name
-from products.forms import AssessmentFormSet, DependencyFormSet, ProductForm
+from products.forms import (
+    AssessmentFormSet,
+    BulkAssessmentForm,
+    DependencyFormSet,
+    ProductForm,
+)
 from products.models import Assessment, Dependency, Membership, Product
 from spokes import access as spokes_access
 from spokes.models import PolicySet
@@ -209,16 +214,27 @@ def product_dependencies(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
-def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
-    product = _get_product_for_editor(request, slug, assess=True)
+def _assessed_set(request: HttpRequest, product: Product) -> tuple[PolicySet, list]:
+    """The set the assessments page works on (``?policy_set=``, else the product's default)
+    and its effective policies."""
     wanted = request.GET.get("policy_set")
     policy_set = (
         get_object_or_404(PolicySet, slug=wanted) if wanted else _default_policy_set(product)
     )
     if policy_set is None:
         raise Http404("No policy set to assess against")
-    policies = policy_set.effective_policies()
+    return policy_set, policy_set.effective_policies()
+
+
+def _assessments_url(product: Product, policy_set: PolicySet) -> str:
+    url = reverse("products:assessments", kwargs={"slug": product.slug})
+    return f"{url}?policy_set={policy_set.slug}"
+
+
+@login_required
+def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
+    product = _get_product_for_editor(request, slug, assess=True)
+    policy_set, policies = _assessed_set(request, product)
     existing = {
         a.policy_id: a
         for a in Assessment.objects.filter(product=product, policy__in=[p.pk for p in policies])
@@ -239,6 +255,46 @@ def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
             f"{_count(changed, 'assessment', 'assessments')} changed.",
         )
         return redirect(f"{product.get_absolute_url()}#compliance-{policy_set.slug}")
+    bulk = BulkAssessmentForm(product=product, policies=policies, prefix="bulk")
+    return _render_assessments(request, product, policy_set, formset, bulk)
+
+
+@login_required
+@require_POST
+def product_assessments_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Set the selected policies to one status with one justification (all or nothing);
+    an error re-shows the assessments page with the bulk form marked."""
+    product = _get_product_for_editor(request, slug, assess=True)
+    policy_set, policies = _assessed_set(request, product)
+    bulk = BulkAssessmentForm(request.POST, product=product, policies=policies, prefix="bulk")
+    if bulk.is_valid() and (counts := bulk.save(by=request.user)) is not None:
+        chosen = len(bulk.cleaned_data["policies"])
+        status = Assessment.Status(bulk.cleaned_data["status"]).label
+        changed = counts["created"] + counts["updated"]
+        messages.success(
+            request,
+            f"{_count(chosen, 'policy', 'policies')} of {policy_set} set to {status}: "
+            f"{changed} changed, {counts['unchanged']} already so.",
+        )
+        return redirect(_assessments_url(product, policy_set))
+    existing = {
+        a.policy_id: a
+        for a in Assessment.objects.filter(product=product, policy__in=[p.pk for p in policies])
+    }
+    formset = AssessmentFormSet(
+        product=product, policy_set=policy_set, policies=policies, existing=existing, prefix="a"
+    )
+    return _render_assessments(request, product, policy_set, formset, bulk, status=400)
+
+
+def _render_assessments(
+    request: HttpRequest,
+    product: Product,
+    policy_set: PolicySet,
+    formset,
+    bulk: BulkAssessmentForm,
+    status: int = 200,
+) -> HttpResponse:
     other_sets = PolicySet.objects.exclude(pk=policy_set.pk).order_by("slug")
     return render(
         request,
@@ -247,7 +303,9 @@ def product_assessments(request: HttpRequest, slug: str) -> HttpResponse:
             "product": product,
             "policy_set": policy_set,
             "formset": formset,
-            "rows": list(zip(formset.forms, policies, strict=False)),
+            "rows": list(zip(formset.forms, formset.policies, strict=False)),
+            "bulk": bulk,
             "other_sets": other_sets,
         },
+        status=status,
     )
