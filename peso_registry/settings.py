@@ -337,6 +337,11 @@ if TRUSTED_PROXIES < 0:
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Dates shown to people are ISO 8601 in every locale (peso_registry/formats/en/formats.py:
+# a locale's own formats would otherwise win over DATE_FORMAT below).
+FORMAT_MODULE_PATH = ["peso_registry.formats"]
+DATE_FORMAT = SHORT_DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "Y-m-d H:i T"
 USE_I18N = True
 USE_TZ = True
 

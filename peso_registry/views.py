@@ -1,14 +1,16 @@
-"""Site-wide pages: the hub overview and the health check."""
+"""Site-wide pages: the hub overview, the health check and /favicon.ico."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
 
 from events.models import Event
 from lifecycle.models import visible_events
@@ -107,3 +109,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception as exc:
         return JsonResponse({"status": "error", "database": str(exc)}, status=503)
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico, where browsers and feed readers look without reading the page's
+    <link rel="icon">: the same icon as static/favicon.ico (a 32 px PNG in an ICO)."""
+    path = finders.find("favicon.ico")
+    if not path:
+        raise Http404("no favicon")
+    return FileResponse(open(path, "rb"), content_type="image/x-icon")
