@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from events.models import Event
@@ -25,6 +26,7 @@ from products.forms import (
     ProductForm,
 )
 from products.models import Assessment, Dependency, Membership, Product
+from products.neighbourhood import neighbourhood, render_narrow, render_wide
 from spokes import access as spokes_access
 from spokes.models import PolicySet
 
@@ -102,6 +104,10 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     can_edit = product_access.can_edit_product(user, product)
     badge_url = request.build_absolute_uri(reverse("products:badge", kwargs={"slug": slug}))
+    dependencies = list(
+        product.dependencies.select_related("depends_on").order_by("depends_on__name")
+    )
+    dependents = list(product.dependents.select_related("product").order_by("product__name"))
     return render(
         request,
         "products/product_detail.html",
@@ -109,10 +115,9 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "product": product,
             "memberships": memberships,
             "compliance": list(compliance.values()),
-            "dependencies": product.dependencies.select_related("depends_on").order_by(
-                "depends_on__name"
-            ),
-            "dependents": product.dependents.select_related("product").order_by("product__name"),
+            "dependencies": dependencies,
+            "dependents": dependents,
+            "neighbourhood": _neighbourhood_svgs(product, dependencies, dependents),
             "uses": product.uses.select_related("stakeholder").order_by("stakeholder__name", "pk"),
             "events": visible_events(user, Event.objects.for_list()).filter(product=product)[:10],
             "can_edit": can_edit,
@@ -123,6 +128,20 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "page_url": request.build_absolute_uri(product.get_absolute_url()),
         },
     )
+
+
+def _neighbourhood_svgs(product, dependencies, dependents) -> dict[str, str]:
+    """The dependency neighbourhood drawn both ways (the style sheet shows the one that
+    fits the screen); empty when the product has no dependency either way."""
+    if not dependencies and not dependents:
+        return {}
+    hood = neighbourhood(product, dependencies, dependents)
+    # The lists beside the picture say the same in words.
+    for d in dependencies:
+        d.member_of = hood.spokes.get(d.depends_on_id, ())
+    for d in dependents:
+        d.member_of = hood.spokes.get(d.product_id, ())
+    return {"wide": mark_safe(render_wide(hood)), "narrow": mark_safe(render_narrow(hood))}
 
 
 @require_GET
