@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime
 import operator
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
 from products.models import Assessment, Product, Waiver, current_waiver_q
@@ -462,19 +462,45 @@ def summaries_for(
         rows = rows.only(*only) if only else rows.select_related("assessed_by")
         found = {(a.product_id, a.policy_id): a for a in rows}
         in_force = Waiver.objects.filter(current_waiver_q(on=on), product__in=pks)
-        for waiver in in_force.filter(policy__in=policy_ids).order_by("expires_on"):
-            waivers[(waiver.product_id, waiver.policy_id)] = waiver  # the latest expiry wins
+        waivers = waiver_by_pair(in_force.filter(policy__in=policy_ids).order_by("pk"))
+    return assemble([p.pk for p in products], sets_of, effective, found, waivers)
+
+
+def waiver_by_pair(in_force: Iterable[Waiver]) -> dict[tuple[int, int], Waiver]:
+    """{(product pk, policy pk): the waiver that counts}: of the waivers in force for a
+    pair, the one with the latest expiry."""
+    out: dict[tuple[int, int], Waiver] = {}
+    for waiver in in_force:
+        key = (waiver.product_id, waiver.policy_id)
+        if key not in out or waiver.expires_on >= out[key].expires_on:
+            out[key] = waiver
+    return out
+
+
+def assemble(
+    product_ids: Iterable[int],
+    sets_of: Mapping[int, Sequence[tuple[PolicySet, bool]]],
+    effective: Mapping[int, Sequence[tuple[Policy, bool]]],
+    assessments: Mapping[tuple[int, int], Assessment],
+    waivers: Mapping[tuple[int, int], Waiver],
+) -> dict[int, dict[str, Summary]]:
+    """{product pk: {set slug: Summary}} from rows already loaded, with no query:
+    ``sets_of`` the (set, hub default) pairs each product is held to, ``effective`` each
+    set's ``effective_policies_by_set``, ``assessments`` and ``waivers`` (in force) keyed
+    by (product pk, policy pk). ``summaries_for`` loads today's rows and calls it; the
+    compliance of an earlier day (``products.compliance_history``) calls it with the rows
+    the history held then, so both read the one rule."""
     out: dict[int, dict[str, Summary]] = {}
-    for product in products:
-        out[product.pk] = {}
-        for ps, default in sorted(sets_of[product.pk], key=lambda s: s[0].slug):
+    for pk in product_ids:
+        out[pk] = {}
+        for ps, default in sorted(sets_of[pk], key=lambda s: s[0].slug):
             summary = Summary(policy_set=ps, hub_default=default)
             for policy, inherited in effective.get(ps.pk, []):
-                key = (product.pk, policy.pk)
+                key = (pk, policy.pk)
                 summary.items.append(
-                    PolicyStatus(policy, inherited, found.get(key), waivers.get(key))
+                    PolicyStatus(policy, inherited, assessments.get(key), waivers.get(key))
                 )
-            out[product.pk][ps.slug] = summary
+            out[pk][ps.slug] = summary
     return out
 
 

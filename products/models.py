@@ -348,6 +348,12 @@ def current_waiver_q(prefix: str = "", on: datetime.date | None = None) -> Q:
     return Q(**{f"{prefix}expires_on__gte": on, f"{prefix}revoked_at__isnull": True})
 
 
+def waiver_in_force(expires_on: datetime.date, revoked_at, on: datetime.date) -> bool:
+    """``current_waiver_q`` for one row in hand (a waiver, or its history row as it stood
+    on an earlier day)."""
+    return revoked_at is None and expires_on >= on
+
+
 class Waiver(models.Model):
     """A time-limited exemption from one policy for one product, granted by a lead of the
     community that owns the policy's set (DESIGN §10): while in force the policy counts as
@@ -381,7 +387,7 @@ class Waiver(models.Model):
 
     @property
     def in_force(self) -> bool:
-        return self.revoked_at is None and self.expires_on >= datetime.date.today()
+        return waiver_in_force(self.expires_on, self.revoked_at, datetime.date.today())
 
 
 class Interoperability(models.Model):

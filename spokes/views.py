@@ -18,9 +18,12 @@ from django.utils.safestring import mark_safe
 
 from accounts import roles
 from lifecycle.models import LifecycleRequest
+from products import trend_chart
 from products.compliance import SUMMARY_FIELDS, held_sets, summaries_for
+from products.compliance_history import monthly_compliance_cached
 from products.heatmap import STYLES, render_heatmap
 from products.models import Assessment, Membership
+from products.trend_chart import render_keys
 from spokes import access as spokes_access
 from spokes import services
 from spokes.forms import (
@@ -91,9 +94,19 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
             f"Compliance of {which} of {community.name} with {held_set}"
             + (" (the hub's, as the community publishes none)" if hub_default else ""),
         )
+    trend = None
+    if held_set is not None:
+        trend = monthly_compliance_cached(community, held_set, hub_default=bool(hub_default))
+        if not any(month.total for month in trend.months):
+            trend = None
     context = {
         "community": community,
         "body": body,
+        "trend": trend,
+        "trend_svg": _trend_svgs(trend),
+        "trend_keys": [(s, label, mark_safe(key)) for s, label, key in render_keys()]
+        if trend
+        else [],
         "seats": Seat.objects.filter(body=body).select_related("user") if body else [],
         "leads": CommunityRole.objects.filter(community=community, role__in=LEAD_ROLES)
         .select_related("user")
@@ -112,6 +125,17 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "is_hub_admin": roles.is_hub_admin(request.user),
     }
     return render(request, "spokes/community_detail.html", context)
+
+
+def _trend_svgs(trend) -> dict[str, str]:
+    """The compliance-over-time chart drawn both ways (the style sheet shows the one that
+    fits the screen)."""
+    if trend is None:
+        return {}
+    return {
+        "wide": mark_safe(trend_chart.render_wide(trend)),
+        "narrow": mark_safe(trend_chart.render_narrow(trend)),
+    }
 
 
 def policyset_detail(request: HttpRequest, slug: str) -> HttpResponse:
