@@ -42,7 +42,7 @@ def _patterns(ident: str) -> str:
         Status.UNKNOWN: '<line x1="3" y1="4" x2="5" y2="4" stroke-width="2"/>',
     }
     return "".join(
-        f'<pattern id="{ident}-{status}" class="hatch" width="8" height="8" '
+        f'<pattern id="{ident}-{status}" class="hatch hatch-{status}" width="8" height="8" '
         f'patternUnits="userSpaceOnUse"><g stroke="currentColor" stroke-width="1.2">'
         f"{body}</g></pattern>"
         for status, body in lines.items()
