@@ -463,3 +463,24 @@ class InteroperabilityForm(forms.Form):
             _apply_errors(self, error)
             return None
         return row
+
+
+class CompatImportForm(forms.Form):
+    """Upload an xSDK policy-compatibility file for one product (the imports API's
+    ``xsdk_compat`` kind, from the product page)."""
+
+    file = forms.FileField(
+        label="xSDK compatibility file",
+        help_text="The Markdown file the package publishes (<package>-policy-compatibility.md).",
+    )
+    evidence_url = forms.URLField(
+        label="Where the file is published",
+        required=False,
+        max_length=500,
+        assume_scheme=URL_SCHEME,
+        validators=[validate_web_url],
+        help_text="Optional: kept as each imported assessment's evidence.",
+    )
+    dry_run = forms.BooleanField(
+        label="Only show what would change (write nothing)", required=False
+    )

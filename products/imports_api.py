@@ -36,7 +36,8 @@ MB = 1024 * 1024
 MAX_UPLOAD = {"catalog": 32 * MB, "spack": 1 * MB, "xsdk_compat": 1 * MB}
 # A request body larger than the largest file plus its form fields is refused from its
 # Content-Length, before the upload is read at all.
-MAX_REQUEST = max(MAX_UPLOAD.values()) + 64 * 1024
+FORM_OVERHEAD = 64 * 1024
+MAX_REQUEST = max(MAX_UPLOAD.values()) + FORM_OVERHEAD
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -73,11 +74,35 @@ def _bad_file(exc: ImportError_) -> Response:
     )
 
 
+def read_upload(upload, kind: str) -> tuple[str, str]:
+    """(text, file name) of an uploaded file of ``kind``: ImportError_ when it is larger
+    than the kind's limit or not UTF-8. The product page's upload form reads it the same way."""
+    filename = upload.name or "upload"
+    limit = MAX_UPLOAD[kind]
+    if upload.size and upload.size > limit:
+        raise ImportError_(
+            f"the file is larger than {size_text(limit)}, the limit for {kind} files",
+            file=filename,
+        )
+    try:
+        return upload.read().decode("utf-8"), filename
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"not UTF-8 text ({exc.reason})", file=filename) from None
+
+
+def declared_size(request) -> int:
+    """The request body's size as its Content-Length declares it (0 when absent or bad)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def _truthy(value) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
 
 
-def _size(limit: int) -> str:
+def size_text(limit: int) -> str:
     return f"{limit // MB} MB" if limit % MB == 0 else f"{limit} bytes"
 
 
@@ -100,12 +125,8 @@ class UploadTooLarge(APIException):
 def _refuse_if_too_large(request) -> None:
     """A 413 when the declared body is larger than any accepted upload, read from
     Content-Length, so the body itself is not read."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_REQUEST:
-        largest = _size(max(MAX_UPLOAD.values()))
+    if declared_size(request) > MAX_REQUEST:
+        largest = size_text(max(MAX_UPLOAD.values()))
         raise UploadTooLarge(f"The upload is too large: files of at most {largest} are accepted.")
 
 
@@ -163,20 +184,9 @@ class ImportViewSet(viewsets.ViewSet):
         form = ImportRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        upload = data["file"]
-        filename = upload.name or "upload"
         dry_run = _truthy(request.query_params.get("dry_run", request.data.get("dry_run", "")))
         try:
-            limit = MAX_UPLOAD[data["kind"]]
-            if upload.size and upload.size > limit:
-                raise ImportError_(
-                    f"the file is larger than {_size(limit)}, the limit for {data['kind']} files",
-                    file=filename,
-                )
-            try:
-                text = upload.read().decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ImportError_(f"not UTF-8 text ({exc.reason})", file=filename) from None
+            text, filename = read_upload(data["file"], data["kind"])
             summary = self._run(request.user, data, text, filename, dry_run)
         except ImportError_ as exc:
             return _bad_file(exc)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from products import views, views_waivers
+from products import views, views_imports, views_waivers
 
 app_name = "products"
 
@@ -20,6 +20,11 @@ urlpatterns = [
         "products/<slug:slug>/assessments/bulk/",
         views.product_assessments_bulk,
         name="assessments-bulk",
+    ),
+    path(
+        "products/<slug:slug>/import/xsdk/",
+        views_imports.compat_import,
+        name="import-compat",
     ),
     path("products/<slug:slug>/waivers/new/", views_waivers.waiver_new, name="waiver-new"),
     path(

@@ -122,6 +122,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "events": visible_events(user, Event.objects.for_list()).filter(product=product)[:10],
             "can_edit": can_edit,
             "can_assess": can_edit or product_access.can_assess(user, product),
+            "can_import_compat": product_access.compat_import_refusal(user, product) is None,
             "can_request": can_edit or bool(spokes_access.lead_community_ids(user)),
             "badge_url": badge_url,
             "badge_version": badge_version,

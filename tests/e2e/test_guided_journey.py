@@ -107,3 +107,34 @@ def test_the_request_page_lists_what_approval_waits_for(
     ).click()
     page.wait_for_url("**/products/solverkit/assessments/?policy_set=base")
     shots(page, shot, "request-fix-followed")
+
+
+def test_a_lead_imports_an_xsdk_compatibility_file_from_the_product_page(
+    live_server, page, shot, product, lead, policy_set
+):
+    from tests.api.test_imports import DATA
+    from tests.conftest import make_policy, make_policy_set
+
+    xsdk = make_policy_set("xsdk", version="1.0.0", base=policy_set)
+    for n in range(1, 18):
+        make_policy(xsdk, f"M{n}", title=f"Mandatory {n}")
+    sign_in(page, live_server.url, lead)
+    page.goto(live_server.url + "/products/widget/")
+    page.get_by_role("link", name="Import an xSDK compatibility file").click()
+    page.wait_for_url("**/products/widget/import/xsdk/")
+    shots(page, shot, "compat-import")
+
+    # A file with no policy table is rejected whole, with its line and reason.
+    page.get_by_label("xSDK compatibility file").set_input_files(str(DATA / "xsdk/no-table.md"))
+    page.get_by_role("button", name="Import").click()
+    assert page.get_by_text("The file was rejected; nothing was written.").is_visible()
+    assert "no-table.md:5" in page.locator(".problems").inner_text()
+    shots(page, shot, "compat-import-rejected")
+
+    path = DATA / "xsdk/mathkit-policy-compatibility.md"
+    page.get_by_label("xSDK compatibility file").set_input_files(str(path))
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url("**/products/widget/#compliance-h")
+    success = page.locator("ul.messages li.success").inner_text()
+    assert success.startswith("Imported mathkit-policy-compatibility.md (xSDK 1.0.0 numbering):")
+    assert Assessment.objects.filter(product=product, source="imported").exists()
