@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from accounts import signin
+from accounts.models import Preferences
 from peso_registry.client import client_address
 
 
@@ -78,3 +79,15 @@ class SignInForm(ThrottledSignIn, AuthenticationForm):
 
 class AdminSignInForm(ThrottledSignIn, AdminAuthenticationForm):
     pass
+
+
+class NotificationsForm(forms.Form):
+    """One switch per kind of notification e-mail (``accounts.Preferences.Kind``)."""
+
+    votes = forms.BooleanField(required=False, label=Preferences.Kind.VOTES.label)
+    requests = forms.BooleanField(required=False, label=Preferences.Kind.REQUESTS.label)
+    offramps = forms.BooleanField(required=False, label=Preferences.Kind.OFFRAMPS.label)
+
+    @classmethod
+    def for_preferences(cls, prefs: Preferences) -> NotificationsForm:
+        return cls(initial={kind: prefs.wants(kind) for kind in Preferences.Kind.values})

@@ -1,4 +1,5 @@
-"""Sign in and out, and the account page (API tokens)."""
+"""Sign in and out, the account page (API tokens, notification e-mails, the personal feed)
+and "My work" (``/me/``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.forms import SignInForm, TokenForm
+from accounts.forms import NotificationsForm, SignInForm, TokenForm
 from accounts.models import ApiToken
-from accounts.services import issue_token, revoke_token
+from accounts.services import (
+    issue_token,
+    preferences_of,
+    renew_feed_key,
+    revoke_feed_key,
+    revoke_token,
+    set_notifications,
+)
+from lifecycle import mywork
+from products.catalog import attach_compliance
 
 
 class LoginView(auth_views.LoginView):
@@ -35,7 +46,14 @@ logout_view = auth_views.LogoutView.as_view()
 
 def _render_account(request: HttpRequest, form: TokenForm, new_key: str = "", status=200):
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
-    context = {"tokens": tokens, "form": form, "new_key": new_key}
+    prefs = preferences_of(request.user)
+    context = {
+        "tokens": tokens,
+        "form": form,
+        "new_key": new_key,
+        "notifications_form": NotificationsForm.for_preferences(prefs),
+        "feed_url": _feed_url(request, prefs),
+    }
     response = render(request, "accounts/account.html", context, status=status)
     if new_key:
         # The key is shown once: keep it out of every cache.
@@ -68,3 +86,65 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     revoke_token(token=token, by=request.user)
     messages.success(request, f"Token {token.prefix}… revoked.")
     return redirect("accounts:account")
+
+
+@login_required
+@require_POST
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Turn each kind of notification e-mail on or off (an unticked box: off)."""
+    form = NotificationsForm(request.POST)
+    form.is_valid()  # Boolean fields: every body is valid (absent means off).
+    set_notifications(user=request.user, **form.cleaned_data)
+    messages.success(request, "Notification settings saved.")
+    return redirect(reverse("accounts:account") + "#notifications")
+
+
+@login_required
+@require_POST
+def feed_renew(request: HttpRequest) -> HttpResponse:
+    """A new secret address for the personal feed; the previous one stops working."""
+    renew_feed_key(user=request.user)
+    messages.success(
+        request, "Your personal feed has a new address; the previous one no longer works."
+    )
+    return redirect(reverse("accounts:account") + "#feed")
+
+
+@login_required
+@require_POST
+def feed_revoke(request: HttpRequest) -> HttpResponse:
+    revoke_feed_key(user=request.user)
+    messages.success(request, "Your personal feed is turned off; its address no longer works.")
+    return redirect(reverse("accounts:account") + "#feed")
+
+
+def _feed_url(request: HttpRequest, prefs) -> str:
+    key = prefs.feed_key()
+    if not key:
+        return ""
+    path = reverse("events:personal-feed", kwargs={"user_id": request.user.pk, "key": key})
+    return request.build_absolute_uri(path)
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    """ "My work": the user's products, requests, votes waiting, review queue (leads) and
+    assessments due for re-review, each list a fixed number of queries."""
+    user = request.user
+    products = list(mywork.my_products(user)[: mywork.LIMIT])
+    attach_compliance(products)
+    leads = mywork.leads_any(user)
+    context = {
+        "products": products,
+        "requests": list(mywork.my_requests(user)[: mywork.LIMIT]),
+        "awaiting_vote": list(mywork.awaiting_vote(user)[: mywork.LIMIT]),
+        "leads_any": leads,
+        "review_queue": list(mywork.review_queue(user)[: mywork.LIMIT]) if leads else [],
+        "due": mywork.due_for_review(user),
+        "feed_url": _feed_url(request, preferences_of(user)),
+        "limit": mywork.LIMIT,
+    }
+    response = render(request, "accounts/me.html", context)
+    # The page carries the personal feed's secret address: never kept by a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,4 +1,5 @@
-"""Atom feed of the event log (``/feeds/events.atom``, ``?community=``, ``?product=``)."""
+"""Atom feeds of the event log: the public one (``/feeds/events.atom``, ``?community=``,
+``?product=``) and each user's personal one (``PersonalFeed``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from accounts.services import user_for_feed_key
 from events.models import Event
+from lifecycle import mywork
 from lifecycle.models import visible_events
 from products.models import Product
 from spokes.models import Community
@@ -114,3 +118,49 @@ class EventsFeed(Feed):
 
     def item_author_name(self, item: Event) -> str | None:
         return item.actor.get_username() if item.actor else None
+
+
+@dataclass
+class Reader:
+    """Whose personal feed is read, at which address."""
+
+    user: object
+    path: str
+
+
+class PersonalFeed(EventsFeed):
+    """``/feeds/me/<user id>/<key>.atom``: the events that concern one user
+    (``lifecycle.mywork.events_concerning``: their products, the communities they lead,
+    the requests they opened, the decisions where they hold a seat), read as that user
+    (their own drafts included, no one else's). Feed readers do not sign in, so the address
+    carries a secret from the account page; a wrong, renewed or revoked one is a 404."""
+
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        # The address is a secret and the content private: no shared cache keeps it.
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+    def get_object(self, request, user_id: int, key: str):
+        user = user_for_feed_key(user_id, key)
+        if user is None:
+            raise Http404("No such feed.")
+        return Reader(user=user, path=request.path)
+
+    def link(self, reader: Reader) -> str:
+        return reverse("accounts:me")
+
+    def feed_url(self, reader: Reader) -> str:
+        return reader.path
+
+    def title(self, reader: Reader) -> str:
+        return f"PESO Registry — events for {reader.user.get_username()}"
+
+    def subtitle(self, reader: Reader) -> str:
+        return (
+            "What happened to your products, the communities you lead, the requests you "
+            "opened and the decisions where you hold a seat, newest first."
+        )
+
+    def items(self, reader: Reader):
+        return mywork.events_concerning(reader.user).for_list()[:50]

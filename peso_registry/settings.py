@@ -319,7 +319,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "accounts:login"
 # Sign-in lands on "My work" unless a safe ?next= names another page of the site.
-LOGIN_REDIRECT_URL = "accounts:account"
+LOGIN_REDIRECT_URL = "accounts:me"
 LOGOUT_REDIRECT_URL = "home"
 # Failed sign-ins (accounts/signin.py), counted per account and per client address:
 # (free failures, failures that lock); past the free ones each failure doubles the wait
