@@ -49,6 +49,7 @@ from products.serializers import (
     AssessmentSerializer,
     AssessmentWriteSerializer,
     ProductComplianceSerializer,
+    ProductListRows,
     ProductSerializer,
     ProductUseSerializer,
     ProductUseWriteSerializer,
@@ -100,20 +101,33 @@ class ProductViewSet(SlugResourceViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return Product.objects.order_by(*by_name()).prefetch_related(
+        products = Product.objects.order_by(*by_name())
+        if self.action == "list":
+            return products  # rows read as plain values (`list`)
+        return products.prefetch_related(
             "areas",
             "maintainers",
             Prefetch(
                 "memberships",
                 queryset=Membership.objects.select_related(
                     "community__policy_set__base", "successor"
-                ),
+                ).order_by(*Membership._meta.ordering, "pk"),
             ),
             Prefetch("dependencies", queryset=Dependency.objects.select_related("depends_on")),
             Prefetch("dependents", queryset=Dependency.objects.select_related("product")),
             # `used_by`: one more query per page, whatever the page size.
             Prefetch("uses", queryset=_uses_with_stakeholders()),
         )
+
+    def list(self, request, *args, **kwargs):
+        """The page's rows as ``ProductSerializer`` writes them, built from plain values in
+        a fixed number of queries (``ProductListRows``)."""
+        rows = ProductListRows(self.get_serializer())
+        products = rows.values(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(products)
+        if page is None:
+            return Response(rows.build(list(products)))
+        return self.get_paginated_response(rows.build(page))
 
     def perform_post(self, data: dict) -> Product:
         return services.create_product(by=self.request.user, **data)

@@ -30,9 +30,11 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import orjson
 from django.db import connection, connections, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from products.compliance import (
@@ -446,14 +448,30 @@ class Held:
 def stored_summaries(products: Iterable[Product]) -> dict[int, dict[str, dict]]:
     """{product pk: {set slug: the stored ``Summary.as_dict()``}}, sets in slug order, for
     every set each product is held to (one query, after ``refresh_stale``)."""
+    return stored_summaries_of([p.pk for p in products])
+
+
+def loads(text: str):
+    """JSON text read back as the standard library reads it, faster (orjson; the
+    standard library for what orjson refuses: NaN, integers past 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def stored_summaries_of(pks: Sequence[int]) -> dict[int, dict[str, dict]]:
+    """``stored_summaries`` of the products with these primary keys."""
     refresh_stale()
-    pks = [p.pk for p in products]
     out: dict[int, dict[str, dict]] = {pk: {} for pk in pks}
     rows = (
         StoredCompliance.objects.filter(product__in=pks)
-        .values_list("product_id", "policy_set__slug", "summary")
+        # The summary as JSON text, decoded here: several times faster than the field's
+        # own decoding for a page of products.
+        .annotate(summary_text=Cast("summary", TextField()))
+        .values_list("product_id", "policy_set__slug", "summary_text")
         .order_by("product_id", "policy_set__slug")
     )
     for product_id, slug, summary in rows:
-        out[product_id][slug] = summary
+        out[product_id][slug] = loads(summary)
     return out

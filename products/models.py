@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -101,6 +102,8 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["license"], name="product_license_idx"),
             models.Index(fields=["name"], name="product_name_idx"),
+            # The order of every product list: by name as people read it, then by key.
+            models.Index(Lower("name"), "id", name="product_lower_name_idx"),
             models.Index(fields=["updated_at"], name="product_updated_idx"),
         ]
 
@@ -283,11 +286,19 @@ class Membership(models.Model):
     def display_state(self) -> str:
         """active, offramped, or sunsetting: this row read by the rule of ``display_state_q``
         (offramped with the end of support after today)."""
-        if self.state == self.State.ACTIVE:
-            return self.DisplayState.ACTIVE
-        if self.end_of_support and self.end_of_support > datetime.date.today():
-            return self.DisplayState.SUNSETTING
-        return self.DisplayState.OFFRAMPED
+        return self.display_state_of(self.state, self.end_of_support)
+
+    @classmethod
+    def display_state_of(
+        cls, state: str, end_of_support: datetime.date | None, today: datetime.date | None = None
+    ) -> str:
+        """``display_state`` of a row's ``state`` and ``end_of_support`` read as plain
+        values (lists built without model instances)."""
+        if state == cls.State.ACTIVE:
+            return cls.DisplayState.ACTIVE
+        if end_of_support and end_of_support > (today or datetime.date.today()):
+            return cls.DisplayState.SUNSETTING
+        return cls.DisplayState.OFFRAMPED
 
 
 class Assessment(models.Model):
@@ -447,6 +458,12 @@ class StoredCompliance(models.Model):
         indexes = [
             models.Index(fields=["policy_set", "status"], name="stored_compliance_set_status"),
             models.Index(fields=["valid_until"], name="stored_compliance_valid_until"),
+            # The counts of the home page, facets and filters (status and own_met of each
+            # pair) read from the index alone, never the wide rows with their summaries.
+            models.Index(
+                fields=["product", "policy_set", "status", "own_met"],
+                name="stored_compliance_counts",
+            ),
         ]
 
     def __str__(self) -> str:
