@@ -221,3 +221,21 @@ def test_the_cached_reading_is_kept_until_the_next_write(community, policy_set):
     assert again.months == first.months
     make_assessment(a, p["P2"])
     assert counts(monthly_compliance_cached(community, policy_set).months[-1]) == {"compliant": 1}
+
+
+def test_a_spoke_without_a_set_is_charted_against_the_hubs(policy_set):
+    from spokes.models import Community
+
+    make_community("hub", kind=Community.Kind.HUB, policy_set=policy_set)
+    spoke = make_community("bare", name="Bare")
+    p = policies(policy_set)
+    for slug, status in (("a", "full"), ("b", "none")):
+        product = make_product(slug)
+        make_membership(product, spoke)
+        make_assessment(product, p["P1"], status)
+        make_assessment(product, p["P2"])
+    trend = monthly_compliance(spoke, policy_set, hub_default=True)
+    assert trend.hub_default
+    assert counts(trend.months[-1]) == {"compliant": 1, "noncompliant": 1}
+    stored, _ = Held().by_community()[spoke.pk]
+    assert trend.months[-1].counts == stored
