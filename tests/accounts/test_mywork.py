@@ -247,3 +247,15 @@ def test_settings_and_feed_changes_need_a_signed_in_post(client, maintainer):
     for url in ("/account/notifications/", "/account/feed/renew/", "/account/feed/revoke/"):
         assert client.get(url).status_code == 405
     assert not Preferences.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_sign_in_link_returns_to_the_page_but_from_home_lands_on_my_work(client):
+    assert (
+        'href="/accounts/login/?next=/products/%3Fq%3Dsolver"'
+        in client.get("/products/?q=solver").content.decode()
+    )
+    home = client.get("/").content.decode()
+    assert 'href="/accounts/login/">Sign in</a>' in home
+    login = client.get("/accounts/login/").content.decode()
+    assert 'href="/accounts/login/">Sign in</a>' in login

@@ -258,3 +258,17 @@ def test_a_failing_mail_server_does_not_undo_the_step(
 )
 def test_a_contact_is_written_to_only_when_it_holds_an_address(contact, address):
     assert contact_address(contact) == address
+
+
+def test_the_api_notifies_as_the_pages_do(
+    commit, mailoutbox, client_for, newbie, community, maintainer, lead, stranger
+):
+    make_body(community, seats=[make_user("alice")])
+    req = make_request(newbie, community, by=maintainer, state="submitted")
+    # A refused call sends nothing.
+    response = commit(client_for(stranger).post, f"/api/v1/requests/{req.pk}/start_review/")
+    assert response.status_code == 403
+    assert mailoutbox == []
+    response = commit(client_for(lead).post, f"/api/v1/requests/{req.pk}/start_review/")
+    assert response.status_code == 200
+    assert recipients(mailoutbox) == ["alice@example.org", maintainer.email]
