@@ -175,8 +175,11 @@ def _node(node: Node, x: float, y: float, relation: str, *, centre: bool = False
     return "".join(parts)
 
 
+SINGULAR = {"dependents": "dependent", "dependencies": "dependency"}
+
+
 def _more(count: int, href: str, noun: str, x: float, y: float, anchor: str = "middle") -> str:
-    text = f"and {count} more {noun}"
+    text = f"and {count} more {SINGULAR[noun] if count == 1 else noun}"
     return (
         f'<a href={quoteattr(href)} class="nb-link nb-more">'
         f'<text x="{x}" y="{y}" text-anchor="{anchor}">{escape(text)}</text></a>'

@@ -154,6 +154,16 @@ def test_a_large_neighbourhood_is_bounded_with_a_link_to_the_full_list(client, c
     assert all(f'href="/products/user{i:02d}/"' in html for i in range(PER_SIDE + 4))
 
 
+def test_one_more_is_said_in_the_singular(client, community):
+    hub = make_product("hub", name="Hub")
+    for i in range(PER_SIDE + 1):
+        make_dependency(hub, make_product(f"dep{i:02d}"))
+    svg = pictures(client.get("/products/hub/").content.decode())["narrow"]
+    [more] = [a for a in svg.iter(f"{SVG}a") if "nb-more" in a.get("class")]
+    assert "".join(more.itertext()) == "and 1 more dependency"
+    assert more.get("href") == "#deps-h"
+
+
 def test_members_and_required_dependencies_are_drawn_first(client, community):
     hub = make_product("hub", name="Hub")
     for i in range(PER_SIDE + 2):
