@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Preferences
@@ -163,9 +164,9 @@ def offramp_approved(req: LifecycleRequest, *, dependents, uses, by) -> None:
         why = f"you maintain {names}"
         notices.append(Notice(user.email, subject, _body(lines, Kind.OFFRAMPS, why)))
 
-    silenced = _opted_out_addresses(Kind.OFFRAMPS)
-    for use in uses:
-        address = contact_address(use.contact)
+    contacts = [(use, contact_address(use.contact)) for use in uses]
+    silenced = _opted_out_addresses([a for _, a in contacts if a], Kind.OFFRAMPS)
+    for use, address in contacts:
         if not address or address.lower() in silenced:
             continue
         stakeholder = use.stakeholder
@@ -275,12 +276,16 @@ def _wanted(users: Iterable, kind: str) -> list:
     return [u for u in users if u.pk not in silenced]
 
 
-def _opted_out_addresses(kind: str) -> set[str]:
-    """Addresses of users who turned ``kind`` off (a stakeholder contact may be one)."""
-    emails = (
-        Preferences.objects.filter(**{f"notify_{kind}": False})
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
+def _opted_out_addresses(addresses: list[str], kind: str) -> set[str]:
+    """Those of ``addresses`` (lower-cased) that belong to a user who turned ``kind`` off: a
+    stakeholder's contact may have an account of their own."""
+    if not addresses:
+        return set()
+    same = Q()
+    for address in addresses:
+        same |= Q(user__email__iexact=address)
+    emails = Preferences.objects.filter(same, **{f"notify_{kind}": False}).values_list(
+        "user__email", flat=True
     )
     return {e.lower() for e in emails}
 

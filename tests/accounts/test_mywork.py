@@ -259,3 +259,20 @@ def test_the_sign_in_link_returns_to_the_page_but_from_home_lands_on_my_work(cli
     assert 'href="/accounts/login/">Sign in</a>' in home
     login = client.get("/accounts/login/").content.decode()
     assert 'href="/accounts/login/">Sign in</a>' in login
+
+
+def test_hub_admins_see_preferences_in_the_admin_without_the_feed_secret(
+    client, hub_admin, maintainer
+):
+    from accounts.services import renew_feed_key
+
+    hub_admin.is_superuser = True
+    hub_admin.save()
+    key = renew_feed_key(user=maintainer)
+    nonce = Preferences.objects.get(user=maintainer).feed_nonce
+    client.force_login(hub_admin)
+    listing = client.get("/admin/accounts/preferences/")
+    assert listing.status_code == 200 and "maintainer" in listing.content.decode()
+    change = client.get(f"/admin/accounts/preferences/{maintainer.pk}/change/").content.decode()
+    assert 'name="notify_votes"' in change
+    assert nonce not in change and key not in change
