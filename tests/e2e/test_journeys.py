@@ -171,6 +171,7 @@ def test_pages_fit_a_phone_screen(live_server, browser, shot, catalog, community
         ("login", "/accounts/login/"),
     ]
     signed_in = [
+        ("my-work", "/me/"),
         ("review-queue", "/review/"),
         ("request-as-lead", req.get_absolute_url()),
         ("account", "/account/"),
@@ -198,6 +199,12 @@ def test_pages_fit_a_phone_screen(live_server, browser, shot, catalog, community
                     "[document.documentElement.scrollWidth, window.innerWidth]"
                 )
                 assert scroll <= inner, f"{path} scrolls sideways: {scroll}px in {inner}px"
+                # Status badges are in sight without scrolling a table sideways.
+                for selector in [".compliance-table .badge", "table.requests .badge"]:
+                    for box in [b.bounding_box() for b in page.locator(selector).all()]:
+                        assert box["x"] >= 0 and box["x"] + box["width"] <= inner, (
+                            f"{path}: a {selector} lies outside the screen: {box}"
+                        )
                 shot(page, f"phone-{name}")
     finally:
         context.close()
