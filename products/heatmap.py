@@ -51,7 +51,9 @@ def render_heatmap(products: list[Product], summaries: dict[int, Summary], title
     width = LABEL_WIDTH + CELL * len(policies) + 2
     height = HEADER_HEIGHT + CELL * len(products) + 2
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" role="img" '
+        # A group, not one image: it holds a link per product, which a screen reader
+        # (and axe's nested-interactive rule) would otherwise lose inside the image.
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" role="group" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f"aria-label={quoteattr(title)}>",
         f"<title>{escape(title)}</title>",

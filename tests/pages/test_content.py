@@ -67,7 +67,9 @@ def test_the_heatmap_has_text_for_each_cell(client, community, policy_set):
     products = build_catalog(4, community, policy_set)
     html = client.get("/communities/alpha/").content.decode()
     svg = html[html.index("<svg") : html.index("</svg>")]
-    assert 'role="img"' in svg and "aria-label=" in svg
+    # A group a screen reader can enter (each product's row is a link), not one image.
+    assert 'role="group"' in svg and "aria-label=" in svg
+    assert svg.count('<a href="/products/') == len(products)
     n_policies = len(policy_set.effective_policies())
     cells = re.findall(r"<g><title>([^<]+)</title><rect[^>]*/><text[^>]*>([^<]+)</text></g>", svg)
     assert len(cells) == len(products) * n_policies
