@@ -62,6 +62,7 @@ _PHRASES = {
     "withdraw": "withdraw",
     "update": "update",
 }
+OPEN_REFUSED = "You may not open a request for this product and community."
 EDITABLE_FIELDS = (
     "rationale",
     "reason",
@@ -130,7 +131,7 @@ def request_create(
     """Open a draft request. Only the product's maintainers, the community's leads and hub
     admins may (``lifecycle_access.can_open_request``)."""
     if not lifecycle_access.can_open_request(by, product, community):
-        raise PermissionDenied("You may not open a request for this product and community.")
+        raise PermissionDenied(OPEN_REFUSED)
     _validate_fields(kind=kind, product=product, successor=successor, reason=reason)
     if community.kind != Community.Kind.SPOKE:
         raise ValidationError({"community": ["Requests go into or out of a spoke."]})

@@ -16,17 +16,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from accounts import roles
 from events.errors import TransitionNotAllowed
 from lifecycle import access as lifecycle_access
-from lifecycle import decisions, guidance, transitions
+from lifecycle import decisions, forms, guidance, transitions
 from lifecycle.filters import RequestFilter
 from lifecycle.forms import ActionForm, RequestForm, RequestUpdateForm, VoteForm
 from lifecycle.models import Decision, LifecycleRequest
 from products import review
+from products.models import Product
 from spokes import access as spokes_access
 from spokes.models import Community
 
@@ -50,12 +51,42 @@ def request_list(request: HttpRequest) -> HttpResponse:
     return render(request, "lifecycle/list.html", context)
 
 
+def _open_refusal(user, data) -> str | None:
+    """The refusal of a new request for the product and community posted, when both exist
+    and the user may not open one for them (asked before the form is validated, so someone
+    who may not gets a 403 whatever else they sent)."""
+    product = Product.objects.filter(slug=str(data.get("product", ""))).first()
+    community = Community.objects.filter(slug=str(data.get("community", ""))).first()
+    if product and community and not lifecycle_access.can_open_request(user, product, community):
+        return transitions.OPEN_REFUSED
+    return None
+
+
 @login_required
 def request_new(request: HttpRequest) -> HttpResponse:
+    """Open a draft: first the kind (``?kind=``, chosen by links, no script), then the
+    form of that kind, with only its fields."""
+    source = request.POST if request.method == "POST" else request.GET
+    kind = source.get("kind") if source.get("kind") in LifecycleRequest.Kind.values else None
+    prefill = {k: source[k] for k in ("product", "community") if source.get(k)}
+    links = {k: "?" + urlencode({"kind": k, **prefill}) for k in LifecycleRequest.Kind.values}
+    context = {"kind": kind, "kind_links": links}
+    if kind is None:
+        status = 400 if request.method == "POST" else 200
+        return render(request, "lifecycle/new.html", {**context, "form": None}, status=status)
+    successors = (
+        forms.successor_options(prefill.get("community", ""), prefill.get("product", ""))
+        if kind == LifecycleRequest.Kind.OFFRAMP
+        else []
+    )
     status = 200
     if request.method == "POST":
-        form = RequestForm(request.POST)
-        if form.is_valid():
+        form = RequestForm(request.POST, user=request.user, kind=kind, successors=successors)
+        if refusal := _open_refusal(request.user, request.POST):
+            form.is_valid()
+            form.add_error(None, refusal)
+            status = 403
+        elif form.is_valid():
             try:
                 req = transitions.request_create(by=request.user, **form.cleaned_data)
             except PermissionDenied as exc:
@@ -70,9 +101,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        prefill = {k: request.GET[k] for k in ("kind", "product", "community") if k in request.GET}
-        form = RequestForm(initial=prefill)
-    return render(request, "lifecycle/new.html", {"form": form}, status=status)
+        initial = {"kind": kind, **prefill}
+        form = RequestForm(initial=initial, user=request.user, kind=kind, successors=successors)
+    return render(request, "lifecycle/new.html", {**context, "form": form}, status=status)
 
 
 def _render_detail(
@@ -112,6 +143,11 @@ def _render_detail(
         "actions": actions,
         "danger_actions": [a for a in actions if a.danger],
         "approval": approval,
+        "successors": (
+            forms.successor_options(req.community.slug, req.product.slug)
+            if approval is not None and req.kind == LifecycleRequest.Kind.OFFRAMP
+            else []
+        ),
         "can_update": transitions.can_update(user, req),
         "decision": decision,
         "votes": votes,
@@ -181,9 +217,14 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     req = _get_request_for_viewer(request, pk)
     if not lifecycle_access.can_edit_request(request.user, req):
         raise PermissionDenied("You may not edit this request.")
+    successors = (
+        forms.successor_options(req.community.slug, req.product.slug)
+        if req.kind == LifecycleRequest.Kind.OFFRAMP
+        else []
+    )
     status = 200
     if request.method == "POST":
-        form = RequestUpdateForm(request.POST)
+        form = RequestUpdateForm(request.POST, kind=req.kind, successors=successors)
         if form.is_valid():
             try:
                 transitions.request_update(request=req, by=request.user, **form.cleaned_data)
@@ -201,7 +242,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         initial = {f: getattr(req, f) for f in transitions.EDITABLE_FIELDS}
         initial["successor"] = req.successor.slug if req.successor else ""
-        form = RequestUpdateForm(initial=initial)
+        form = RequestUpdateForm(initial=initial, kind=req.kind, successors=successors)
     context = {"req": req, "form": form, "decided": req.state not in transitions.OPEN_STATES}
     return render(request, "lifecycle/edit.html", context, status=status)
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from django import forms
 from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.html import format_html, format_html_join
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from events.errors import TransitionNotAllowed
@@ -16,14 +19,55 @@ from events.log import Verb, record
 from events.validation import validate_web_url
 from products import services, waivers
 from products.interoperability import confirm_interoperability
-from products.models import Assessment, Dependency, Product
+from products.models import Assessment, Dependency, Membership, Product
 from products.services import PRODUCT_FIELDS
+from spokes.access import lead_community_ids
 from spokes.models import Policy, PolicySet
 
 UNKNOWN = "unknown"
 URL_SCHEME = "https"  # what a bare "example.org" typed in a URL field becomes
 STATUS_CHOICES = [(UNKNOWN, "Unknown (not assessed)"), *Assessment.Status.choices]
 NEEDS_JUSTIFICATION = {Assessment.Status.PARTIAL, Assessment.Status.NA}
+
+
+class DatalistInput(forms.TextInput):
+    """A text box that suggests values from a ``<datalist>``: native HTML, no script, so
+    any value may still be typed (the field validates it). For pickers over a set too large
+    for a ``<select>`` (the catalog's products), suggesting the few the user is likely to
+    want. ``options`` are (value, label) pairs."""
+
+    def __init__(self, options=(), attrs=None) -> None:
+        super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
+        self.options = list(options)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if not self.options:
+            return super().render(name, value, attrs, renderer)
+        list_id = f"{(attrs or {}).get('id') or 'id_' + name}_options"
+        html = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        options = format_html_join("", '<option value="{}">{}</option>', self.options)
+        return html + format_html('<datalist id="{}">{}</datalist>', list_id, options)
+
+
+def product_options(products) -> list[tuple[str, str]]:
+    """(slug, name) of each product, for a ``DatalistInput``."""
+    return [(p.slug, p.name) for p in products]
+
+
+def neighbour_options(product: Product, user=None, limit: int = 500) -> list[tuple[str, str]]:
+    """Products suggested beside ``product`` in a picker: the active members of its
+    communities and of the communities ``user`` leads, by name (at most ``limit``)."""
+    communities = Q(community__memberships__product=product)
+    if user is not None:
+        communities |= Q(community_id__in=lead_community_ids(user))
+    members = Membership.objects.active().filter(communities).values("product_id")
+    products = (
+        Product.objects.filter(pk__in=members)
+        .exclude(pk=product.pk)
+        .order_by(Lower("name"), "slug")
+        .only("slug", "name")[:limit]
+    )
+    return product_options(products)
 
 
 def _formfield(field: models.Field, **kwargs):
@@ -91,9 +135,16 @@ class ProductForm(forms.ModelForm):
         )
 
 
+DEPENDENCY_OPTIONS = "dependency-options"  # the page's one datalist, shared by every row
+
+
 class DependencyRowForm(forms.Form):
     depends_on = forms.CharField(
-        label="Product (slug)", required=False, max_length=100, help_text="e.g. hypre"
+        label="Product (slug)",
+        required=False,
+        max_length=100,
+        help_text="e.g. hypre",
+        widget=forms.TextInput(attrs={"list": DEPENDENCY_OPTIONS, "autocomplete": "off"}),
     )
     kind = forms.ChoiceField(choices=Dependency.Kind.choices, initial=Dependency.Kind.REQUIRED)
     when = forms.CharField(label="When (Spack condition)", required=False, max_length=200)
@@ -426,7 +477,9 @@ class WaiverForm(forms.Form):
 
 class InteroperabilityForm(forms.Form):
     partner = forms.SlugField(
-        label="Partner product", help_text="The slug of the product it works with."
+        label="Partner product",
+        help_text="The slug of the product it works with; the active members of its "
+        "communities and of yours are suggested.",
     )
     evidence_url = forms.URLField(
         label="Evidence",
@@ -437,9 +490,10 @@ class InteroperabilityForm(forms.Form):
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args, product: Product, **kwargs) -> None:
+    def __init__(self, *args, product: Product, partners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.product = product
+        self.fields["partner"].widget = DatalistInput(partners)
 
     def clean_partner(self) -> Product:
         slug = self.cleaned_data["partner"]

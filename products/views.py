@@ -20,10 +20,12 @@ from products.badge import etag_for, render_badge
 from products.compliance import held_sets, hub_policy_set, summaries_for, summarize
 from products.filters import ProductFilter, by_name
 from products.forms import (
+    DEPENDENCY_OPTIONS,
     AssessmentFormSet,
     BulkAssessmentForm,
     DependencyFormSet,
     ProductForm,
+    neighbour_options,
 )
 from products.models import Assessment, Dependency, Membership, Product
 from products.neighbourhood import neighbourhood, render_narrow, render_wide
@@ -227,11 +229,14 @@ def product_dependencies(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, f"Dependencies of {product.name} saved: {kept} entered by hand.")
         return redirect(product)
     fixed = [d for d in deps if d.source != Dependency.Source.MANUAL]
-    return render(
-        request,
-        "products/dependencies_form.html",
-        {"product": product, "formset": formset, "fixed": fixed},
-    )
+    context = {
+        "product": product,
+        "formset": formset,
+        "fixed": fixed,
+        "options_id": DEPENDENCY_OPTIONS,
+        "options": neighbour_options(product),
+    }
+    return render(request, "products/dependencies_form.html", context)
 
 
 def _assessed_set(request: HttpRequest, product: Product) -> tuple[PolicySet, list]:

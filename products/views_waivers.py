@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from events.errors import TransitionNotAllowed
 from products import access as product_access
 from products import waivers
-from products.forms import InteroperabilityForm, WaiverForm
+from products.forms import InteroperabilityForm, WaiverForm, neighbour_options
 from products.models import Interoperability, Product, Waiver
 from spokes.models import Policy
 
@@ -63,7 +63,11 @@ def interoperability_panel(user, product: Product) -> dict:
     may = product_access.can_confirm_interoperability(user, product)
     return {
         "confirmations": rows,
-        "interop_form": InteroperabilityForm(product=product) if may else None,
+        "interop_form": (
+            InteroperabilityForm(product=product, partners=neighbour_options(product, user))
+            if may
+            else None
+        ),
     }
 
 
@@ -103,7 +107,8 @@ def interoperability_new(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(Product, slug=slug)
     if not product_access.may_confirm_interoperability(request.user):
         raise PermissionDenied("Only community leads and hub admins may confirm interoperability.")
-    form = InteroperabilityForm(request.POST or None, product=product)
+    partners = neighbour_options(product, request.user)
+    form = InteroperabilityForm(request.POST or None, product=product, partners=partners)
     if request.method == "POST" and form.is_valid():
         partner = form.cleaned_data["partner"]
         if not product_access.can_confirm_interoperability(request.user, product, partner):

@@ -138,3 +138,20 @@ def test_a_lead_imports_an_xsdk_compatibility_file_from_the_product_page(
     success = page.locator("ul.messages li.success").inner_text()
     assert success.startswith("Imported mathkit-policy-compatibility.md (xSDK 1.0.0 numbering):")
     assert Assessment.objects.filter(product=product, source="imported").exists()
+
+
+def test_a_maintainer_chooses_the_kind_and_gets_only_its_fields(
+    live_server, page, shot, product, maintainer
+):
+    sign_in(page, live_server.url, maintainer)
+    page.goto(live_server.url + "/requests/new/?product=widget&community=alpha")
+    shots(page, shot, "request-new-choose")
+    page.get_by_role("link", name="Offramp", exact=True).click()
+    page.wait_for_url("**/requests/new/?kind=offramp*")
+    assert page.get_by_label("Migration notes").is_visible()
+    assert page.locator("#id_product").input_value() == "widget"
+    shots(page, shot, "request-new-offramp")
+    page.get_by_role("link", name="Open an onramp instead").click()
+    page.wait_for_url("**/requests/new/?kind=onramp*")
+    assert page.get_by_label("Migration notes").count() == 0
+    shots(page, shot, "request-new-onramp")

@@ -75,3 +75,49 @@ def test_creating_a_token(client_as, stranger):
     response = client.post("/account/", {"name": "ci", "expires_days": ""})
     token = ApiToken.objects.get(user=stranger)
     assert _success(client, response) == f"Token {token.prefix}… created: copy its key below now."
+
+
+# --- Pickers: suggestions instead of bare slug boxes --------------------------------------
+
+
+def _datalist(html: str, list_id: str) -> list[str]:
+    block = re.search(rf'<datalist id="{list_id}">(.*?)</datalist>', html, re.S)
+    assert block, f"no datalist {list_id}"
+    return re.findall(r'<option value="([^"]*)"', block.group(1))
+
+
+def test_dependency_rows_suggest_the_products_communities_members(
+    client_as, maintainer, product, community, other_product
+):
+    from tests.conftest import make_membership
+
+    make_membership(make_product("hypre"), community)
+    html = client_as(maintainer).get("/products/widget/dependencies/").content.decode()
+    assert html.count('list="dependency-options"') == 3  # every row, one shared list
+    assert _datalist(html, "dependency-options") == ["hypre"]
+    # Anything else typed is still checked: an unknown slug is refused beside its row.
+    data = {
+        "deps-TOTAL_FORMS": "1",
+        "deps-INITIAL_FORMS": "0",
+        "deps-0-depends_on": "nope",
+        "deps-0-kind": "required",
+        "deps-0-when": "",
+    }
+    response = client_as(maintainer).post("/products/widget/dependencies/", data)
+    assert "No product with the slug “nope”." in response.content.decode()
+
+
+def test_the_interoperability_partner_is_suggested_from_the_communities(
+    client_as, lead, product, community, other_product
+):
+    from tests.conftest import make_membership
+
+    make_membership(make_product("hypre"), community)
+    html = client_as(lead).get("/products/widget/interoperability/new/").content.decode()
+    assert 'list="id_partner_options"' in html
+    assert _datalist(html, "id_partner_options") == ["hypre"]
+    response = client_as(lead).post(
+        "/products/widget/interoperability/new/",
+        {"partner": "nope", "evidence_url": "https://ci.example.org/run/1"},
+    )
+    assert "No product with the slug “nope”." in response.content.decode()
