@@ -180,6 +180,7 @@ def test_pages_fit_a_phone_screen(live_server, browser, shot, catalog, community
         ("form-assessments", "/products/widget/assessments/?policy_set=base"),
         ("form-dependencies", "/products/widget/dependencies/"),
         ("form-request-new", "/requests/new/"),
+        ("form-request-offramp", "/requests/new/?kind=offramp&product=widget&community=alpha"),
         ("form-community-edit", "/communities/alpha/edit/"),
         ("form-roles", "/communities/alpha/roles/"),
     ]
