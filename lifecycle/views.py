@@ -229,8 +229,9 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 transitions.request_update(request=req, by=request.user, **form.cleaned_data)
             except TransitionNotAllowed as exc:
-                form.add_error(None, str(exc))
-                status = 409
+                # Decided meanwhile: nothing here can be saved any more.
+                messages.error(request, str(exc))
+                return redirect(req)
             except ValidationError as exc:
                 form.add_error(None, exc)
                 status = 400

@@ -229,3 +229,17 @@ def test_ending_a_request_needs_the_confirmation(newbie, community, browser, lea
     assert req.state == ("rejected" if action == "reject" else "withdrawn")
     page = client.get(response["Location"]).content.decode()
     assert f"Request #{req.pk} is now {req.get_state_display().lower()}." in page
+
+
+def test_editing_a_decided_request_redirects_back_with_the_refusal(
+    product, community, browser, maintainer
+):
+    req = make_request(product, community, kind="offramp", state="approved")
+    client = browser(maintainer)
+    url = reverse("lifecycle:request-edit", args=[req.pk])
+    response = client.post(url, {"migration_notes": "Too late"})
+    assert response.status_code == 302 and response["Location"] == req.get_absolute_url()
+    page = client.get(response["Location"]).content.decode()
+    assert '<li class="error">Cannot update a request in state &#x27;approved&#x27;.</li>' in page
+    req.refresh_from_db()
+    assert req.migration_notes == ""
