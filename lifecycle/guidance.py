@@ -19,6 +19,7 @@ from products import access as product_access
 
 MAINTAINERS = "the product's maintainers"
 MAINTAINERS_OR_LEADS = "the product's maintainers or the community's leads"
+ASSESSORS = "the product's maintainers or the leads of a community it belongs to"
 LEADS = "the community's leads"
 
 
@@ -94,7 +95,7 @@ class _Fixes:
                 "Assess the mandatory policies",
                 self._product_url("assessments", query),
                 self._may("assess"),
-                MAINTAINERS_OR_LEADS,
+                ASSESSORS,
             )
         ]
         if self._may("waive"):
