@@ -103,10 +103,14 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @require_POST
 def feed_renew(request: HttpRequest) -> HttpResponse:
     """A new secret address for the personal feed; the previous one stops working."""
+    had_feed = bool(preferences_of(request.user).feed_nonce)
     renew_feed_key(user=request.user)
-    messages.success(
-        request, "Your personal feed has a new address; the previous one no longer works."
-    )
+    if had_feed:
+        messages.success(
+            request, "Your personal feed has a new address; the previous one no longer works."
+        )
+    else:
+        messages.success(request, "Your personal feed is ready: its address is below.")
     return redirect(reverse("accounts:account") + "#feed")
 
 

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core import mail
 
+from accounts.models import Preferences
 from lifecycle import transitions
 from lifecycle.models import Decision, Vote
 from products.models import Membership, ProductUse, Stakeholder
@@ -142,3 +143,40 @@ def test_an_approved_offramp_emails_dependents_maintainers_and_stakeholder_conta
     assert f"{live_server.url}/products/widget/" in to_facility.body
     to_owner = next(m for m in outbox if m.to == [consumers[0].email])
     assert "Consumer, which you maintain, depends on it" in to_owner.body
+
+
+def test_a_user_turns_an_email_off_and_follows_their_personal_feed(
+    live_server, page, shot, maintainer, product
+):
+    sign_in(page, live_server.url, maintainer)
+    page.get_by_role("link", name="your account page").click()
+    page.wait_for_url("**/account/#notifications")
+    page.get_by_label("A request I opened changes state").uncheck()
+    page.get_by_role("button", name="Save notification settings").click()
+    page.wait_for_url("**/account/#notifications")
+    assert "Notification settings saved." in page.locator("ul.messages").inner_text()
+    assert not page.get_by_label("A request I opened changes state").is_checked()
+    assert page.get_by_label("A decision opens on a body where I hold a seat").is_checked()
+    prefs = Preferences.objects.get(user=maintainer)
+    assert (prefs.notify_votes, prefs.notify_requests, prefs.notify_offramps) == (
+        True,
+        False,
+        True,
+    )
+
+    page.get_by_role("button", name="Create my personal feed").click()
+    page.wait_for_url("**/account/#feed")
+    assert "Your personal feed is ready" in page.locator("ul.messages").inner_text()
+    address = page.get_by_label("Your feed's address").input_value()
+    assert address.startswith(f"{live_server.url}/feeds/me/{maintainer.pk}/")
+    shots(page, shot, "account-settings")
+    # A feed reader (no session) reads it; the page advertises it.
+    feed = page.context.request.get(address)
+    assert feed.status == 200 and "<feed" in feed.text()
+    page.goto(live_server.url + "/me/")
+    advertised = page.locator('link[rel=alternate][title="My PESO Registry events"]')
+    assert advertised.get_attribute("href") == address
+    page.goto(live_server.url + "/account/#feed")
+    page.get_by_role("button", name="Turn the feed off").click()
+    page.wait_for_url("**/account/#feed")
+    assert page.context.request.get(address).status == 404

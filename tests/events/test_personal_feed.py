@@ -141,6 +141,9 @@ def test_the_account_page_and_my_work_show_and_advertise_the_address(client, mai
     assert "/feeds/me/" not in client.get("/me/").content.decode()
     response = client.post("/account/feed/renew/")
     assert response["Location"] == "/account/#feed"
+    assert "Your personal feed is ready" in client.get("/account/").content.decode()
+    client.post("/account/feed/renew/")
+    assert "the previous one no longer works" in client.get("/account/").content.decode()
     key = Preferences.objects.get(user=maintainer).feed_key()
     url = f"http://testserver/feeds/me/{maintainer.pk}/{key}.atom"
     assert f'value="{url}"' in client.get("/account/").content.decode()
