@@ -158,3 +158,22 @@ def test_the_account_page_and_my_work_show_and_advertise_the_address(client, mai
     client.post("/account/feed/revoke/")
     assert client.get(url.removeprefix("http://testserver")).status_code == 404
     assert "/feeds/me/" not in client.get("/me/").content.decode()
+
+
+def test_the_feed_costs_the_same_queries_for_few_events_and_many(client, maintainer, product):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = renew_feed_key(user=maintainer)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(feed_path(maintainer, key)).status_code == 200
+        return len(ctx.captured_queries)
+
+    record(Verb.PRODUCT_UPDATED, product=product, actor=maintainer, data={"fields": ["name"]})
+    few = count()
+    for _ in range(30):
+        record(Verb.PRODUCT_UPDATED, product=product, actor=maintainer, data={"fields": ["name"]})
+    assert count() == few
+    assert few <= 4, few
