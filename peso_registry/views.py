@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.staticfiles import finders
 from django.db import connection
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control, never_cache
@@ -32,7 +34,7 @@ class CardCompliance:
     own_met: int
     has_inherited: bool
 
-    @property
+    @cached_property
     def bar(self) -> list[tuple[str, int, float, float]]:
         """(status, count, share in %, offset in %) for the four-colour bar, in
         Status.ALL order."""
@@ -47,18 +49,21 @@ class CardCompliance:
 def home(request: HttpRequest) -> HttpResponse:
     """The hub and its spokes: members, their compliance in four colours, latest events."""
     communities = list(Community.objects.for_list().order_by("name"))
-    members = list(Membership.objects.active().values_list("community_id", "product_id"))
-    by_community: dict[int, list[int]] = defaultdict(list)
-    for community_id, product_id in members:
-        by_community[community_id].append(product_id)
+    # Active members per community, counted by the database (one grouped query).
+    member_counts = dict(
+        Membership.objects.active()
+        .order_by()
+        .values_list("community_id")
+        .annotate(n=Count("pk"))
+        .values_list("community_id", "n")
+    )
     # The active members' statuses against the set each community holds them to, counted
     # in one grouped query over the stored compliance: a fixed number of queries however
     # large the catalog.
     held = Held()
     grouped = held.by_community()
     for c in communities:
-        ids = by_community[c.pk]
-        c.member_count = len(ids)
+        c.member_count = member_counts.get(c.pk, 0)
         ps, default = held.held_set_of(c)
         c.card = None
         if ps is not None:
@@ -66,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
             c.card = CardCompliance(
                 policy_set=ps,
                 hub_default=default,
-                members=len(ids),
+                members=c.member_count,
                 counts=counts,
                 own_met=own_met,
                 has_inherited=ps.base_id is not None,
@@ -82,7 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "totals": {
                 "products": Product.objects.count(),
                 "spokes": len(spokes),
-                "memberships": len(members),
+                "memberships": sum(member_counts.values()),
                 "policy_sets": PolicySet.objects.count(),
             },
             "events": visible_events(request.user, Event.objects.for_list())[:10],

@@ -13,7 +13,7 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpResponse, QueryDict
 
 from peso_registry.renderers import neutralise_cell
@@ -75,8 +75,33 @@ class _Bases:
         """The filter's compliance reading (the same sets, looked up once)."""
         return self.filterset.held()
 
+    def _others(self, facet: str) -> dict:
+        return {k: v for k, v in self.data.items() if k not in (facet, "ordering", "q")}
+
+    def open(self, facet: str) -> bool:
+        """No filter but this facet's own is in use: the facet counts over every product,
+        and needs no condition on them."""
+        if self.data.get("q") and facet != "q":
+            return False
+        return all(value in (None, "") for value in self._others(facet).values())
+
+    def ids(self, facet: str) -> QuerySet | None:
+        """The keys of the products the facet counts over; None when that is every one."""
+        return None if self.open(facet) else _ids(self.without(facet))
+
+    def status_counts(self, facet: str) -> dict[str, int]:
+        """``Held.status_counts`` over the products the facet counts over (the compliance
+        and mandatory_met facets share one query when they count over the same)."""
+        ids = self.ids(facet)
+        sql, params = ids.query.sql_with_params() if ids is not None else (None, ())
+        key = (sql, tuple(params))
+        cache = self.__dict__.setdefault("_status_counts", {})
+        if key not in cache:
+            cache[key] = self.held.status_counts(sql, list(params))
+        return cache[key]
+
     def without(self, facet: str) -> QuerySet[Product]:
-        data = {k: v for k, v in self.data.items() if k not in (facet, "ordering", "q")}
+        data = self._others(facet)
         qs = Product.objects.all()
         if self.data.get("q") and facet != "q":
             qs = search_products(qs, self.data["q"])
@@ -107,7 +132,9 @@ def facets(filterset: ProductFilter, params: QueryDict) -> list[Facet]:
 
 def _community_facet(bases: _Bases, current: dict[str, str]) -> Facet:
     """Products with a membership (any state, or the chosen one) in each community."""
-    memberships = Membership.objects.filter(product__in=_ids(bases.without("community")))
+    memberships = Membership.objects.all()
+    if (ids := bases.ids("community")) is not None:
+        memberships = memberships.filter(product__in=ids)
     if bases.data.get("membership_state"):
         memberships = memberships.filter(display_state_q(bases.data["membership_state"]))
     rows = (
@@ -130,13 +157,18 @@ def _community_facet(bases: _Bases, current: dict[str, str]) -> Facet:
 def _state_facet(bases: _Bases, current: dict[str, str]) -> Facet:
     """Membership state, within the chosen community as the filter reads it."""
     community = bases.data.get("community")
-    aggregates = {}
-    for value, _label in MEMBERSHIP_STATES:
-        rows = Membership.objects.filter(display_state_q(value))
-        if community is not None:
-            rows = rows.filter(community=community)
-        aggregates[value] = Count("pk", filter=Q(pk__in=rows.values("product_id")))
-    counts = bases.without("membership_state").aggregate(**aggregates)
+    # The products with a membership in each state: one pass over the memberships.
+    rows = Membership.objects.all()
+    if community is not None:
+        rows = rows.filter(community=community)
+    if (ids := bases.ids("membership_state")) is not None:
+        rows = rows.filter(product__in=ids)
+    counts = rows.aggregate(
+        **{
+            value: Count("product", distinct=True, filter=display_state_q(value))
+            for value, _label in MEMBERSHIP_STATES
+        }
+    )
     values = [
         FacetValue(v, label.split(" (")[0], counts[v], v == current["membership_state"])
         for v, label in MEMBERSHIP_STATES
@@ -147,8 +179,7 @@ def _state_facet(bases: _Bases, current: dict[str, str]) -> Facet:
 def _compliance_facet(bases: _Bases, current: dict[str, str]) -> Facet:
     """The statuses the compliance filter applies, counted in one grouped pass over every
     (member product, set) pair."""
-    base_sql, base_params = _ids(bases.without("compliance")).query.sql_with_params()
-    counts = bases.held.status_counts(base_sql, list(base_params))
+    counts = bases.status_counts("compliance")
     label = FACET_LABELS["compliance"]
     held = bases.held.sets
     if bases.data.get("community") is not None and held:
@@ -159,8 +190,7 @@ def _compliance_facet(bases: _Bases, current: dict[str, str]) -> Facet:
 
 def _mandatory_met_facet(bases: _Bases, current: dict[str, str]) -> Facet:
     """Held products that meet every mandatory policy, and those that do not."""
-    base_sql, base_params = _ids(bases.without("mandatory_met")).query.sql_with_params()
-    counts = bases.held.status_counts(base_sql, list(base_params))
+    counts = bases.status_counts("mandatory_met")
     chosen = current["mandatory_met"].lower()
     values = [
         FacetValue("true", "yes", counts["mandatory_met"], chosen == "true"),
@@ -187,10 +217,13 @@ def _license_facet(bases: _Bases, current: dict[str, str]) -> Facet:
 
 
 def _area_facet(bases: _Bases, current: dict[str, str]) -> Facet:
+    rows = Product.areas.through.objects.all()
+    if (ids := bases.ids("area")) is not None:
+        rows = rows.filter(product_id__in=ids)
     rows = (
-        Product.areas.through.objects.filter(product_id__in=_ids(bases.without("area")))
-        .values("area__slug", "area__name")
-        .annotate(n=Count("product_id", distinct=True))
+        # (a product is filed under an area once: no DISTINCT needed)
+        rows.values("area__slug", "area__name")
+        .annotate(n=Count("product_id"))
         .order_by("-n", "area__name")
     )
     chosen = current["area"].lower()

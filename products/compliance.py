@@ -30,7 +30,9 @@ queries, so list pages and API endpoints stay flat in query count.
 
 from __future__ import annotations
 
+import collections
 import datetime
+import functools
 import operator
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -429,7 +431,8 @@ def summaries_for(
     number of queries for any number of products.
 
     ``only``: load just these assessment fields (``SUMMARY_FIELDS`` when nothing but the
-    statuses is shown); by default whole assessment rows with their assessor. ``on``: the
+    statuses is shown), as light read-only rows rather than Assessment instances; by
+    default whole assessment rows with their assessor. ``on``: the
     day waivers are judged in force (today).
     """
     products = list(products)
@@ -459,11 +462,25 @@ def summaries_for(
     if products and policy_ids:
         pks = [p.pk for p in products]
         rows = Assessment.objects.filter(product__in=pks, policy__in=policy_ids)
-        rows = rows.only(*only) if only else rows.select_related("assessed_by")
-        found = {(a.product_id, a.policy_id): a for a in rows}
+        if only:
+            # Plain rows of just these fields: no model instance per assessment (a page of
+            # 100 members reads thousands; the read model's refresh, every one).
+            row = _assessment_row(tuple(dict.fromkeys(("product_id", "policy_id", *only))))
+            found = {
+                (a.product_id, a.policy_id): a
+                for a in map(row._make, rows.order_by().values_list(*row._fields))
+            }
+        else:
+            found = {(a.product_id, a.policy_id): a for a in rows.select_related("assessed_by")}
         in_force = Waiver.objects.filter(current_waiver_q(on=on), product__in=pks)
         waivers = waiver_by_pair(in_force.filter(policy__in=policy_ids).order_by("pk"))
     return assemble([p.pk for p in products], sets_of, effective, found, waivers)
+
+
+@functools.cache
+def _assessment_row(fields: tuple[str, ...]) -> type:
+    """A light read-only stand-in for an Assessment holding just ``fields``."""
+    return collections.namedtuple("AssessmentRow", fields)
 
 
 def waiver_by_pair(in_force: Iterable[Waiver]) -> dict[tuple[int, int], Waiver]:

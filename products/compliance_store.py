@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import orjson
 from django.db import connection, connections, transaction
-from django.db.models import Prefetch, Q, TextField
+from django.db.models import Exists, OuterRef, Prefetch, Q, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, post_migrate, post_save
@@ -294,19 +294,18 @@ def _held_pairs_sql(
 def sets_held_by_members(hub_set: PolicySet | None) -> list[PolicySet]:
     """The sets active members are held to (their communities', and the hub's for spokes
     without one)."""
-    sets = list(
-        PolicySet.objects.filter(communities__memberships__state=Membership.State.ACTIVE)
-        .select_related("base")
-        .distinct()
-        .order_by("pk")
-    )
+    # Communities with an active member, each found by the (community, state) index: no
+    # scan of every membership.
+    active = Membership.objects.filter(community=OuterRef("pk"), state=Membership.State.ACTIVE)
+    held = Community.objects.filter(Exists(active)).values("policy_set_id")
+    sets = list(PolicySet.objects.filter(pk__in=held).select_related("base").order_by("pk"))
     if hub_set is not None and hub_set.pk not in {s.pk for s in sets}:
         sets.append(hub_set)
     return sets
 
 
 def _json(value) -> dict:
-    return json.loads(value) if isinstance(value, str) else value
+    return loads(value) if isinstance(value, str) else value
 
 
 class Held:
@@ -326,9 +325,12 @@ class Held:
             self.sets = sets_held_by_members(self.hub_set)
         self._by_pk = {ps.pk: ps for ps in self.sets}
 
-    def relation(self, product_ids: Sequence[int] | None = None) -> tuple[str, list]:
+    def relation(
+        self, product_ids: Sequence[int] | None = None, *, with_summary: bool = True
+    ) -> tuple[str, list]:
         """SQL (and parameters) for (product_id, set_id, status, summary): the stored row
-        of every pair this page reads (of the given products only, when given)."""
+        of every pair this page reads (of the given products only, when given). Without
+        the summary (an empty one), the rows are read from an index alone."""
         if not self.sets:
             return (
                 "SELECT 0 AS product_id, 0 AS set_id, '' AS status, '' AS summary WHERE 1 = 0",
@@ -336,8 +338,9 @@ class Held:
             )
         pairs = _held_pairs_sql(self.community, self.hub_set, product_ids)
         table = StoredCompliance._meta.db_table
+        summary = "s.summary" if with_summary else "'' AS summary"
         sql = (
-            f"SELECT pr.product_id, pr.set_id, s.status, s.summary FROM ({pairs}) pr "
+            f"SELECT pr.product_id, pr.set_id, s.status, {summary} FROM ({pairs}) pr "
             f"JOIN {table} s ON s.product_id = pr.product_id AND s.policy_set_id = pr.set_id"
         )
         return sql, []
@@ -346,7 +349,7 @@ class Held:
         """Products whose status is ``status`` against some set they are held to."""
         if status not in Status.ALL:
             return Q(pk__in=[])
-        relation, params = self.relation()
+        relation, params = self.relation(with_summary=False)
         sql = f"SELECT t.product_id FROM ({relation}) t WHERE t.status = %s"
         return Q(pk__in=RawSQL(sql, [*params, status]))
 
@@ -354,7 +357,7 @@ class Held:
         """Products held to some set whose every mandatory policy is met or waived against
         every set they are held to (``met``), or the held products for which that is not
         so (not ``met``)."""
-        relation, params = self.relation()
+        relation, params = self.relation(with_summary=False)
         failing = RawSQL(
             f"SELECT t.product_id FROM ({relation}) t WHERE t.status <> %s",
             [*params, Status.COMPLIANT],
@@ -364,19 +367,19 @@ class Held:
         held = RawSQL(f"SELECT t.product_id FROM ({relation}) t", params)
         return Q(pk__in=held) & ~Q(pk__in=failing)
 
-    def status_counts(self, product_ids_sql: str, ids_params: list) -> dict[str, int]:
-        """Of the given products: {status: how many have it against some set they are held
-        to}, ``held`` (how many are held to a set), ``mandatory_met`` (how many meet every
-        mandatory policy of every set they are held to) and ``not_met`` (the others), in
-        one query."""
+    def status_counts(self, product_ids_sql: str | None, ids_params: list) -> dict[str, int]:
+        """Of the given products (every product when ``product_ids_sql`` is None): {status:
+        how many have it against some set they are held to}, ``held`` (how many are held
+        to a set), ``mandatory_met`` (how many meet every mandatory policy of every set
+        they are held to) and ``not_met`` (the others), in one query."""
         counts = {**dict.fromkeys(Status.ALL, 0), "held": 0, "mandatory_met": 0, "not_met": 0}
         if not self.sets:
             return counts
-        relation, params = self.relation()
+        relation, params = self.relation(with_summary=False)
+        where = f"WHERE r.product_id IN ({product_ids_sql})" if product_ids_sql else ""
         sql = f"""
             WITH t AS (
-                SELECT r.product_id, r.status FROM ({relation}) r
-                WHERE r.product_id IN ({product_ids_sql})
+                SELECT r.product_id, r.status FROM ({relation}) r {where}
             ),
             per AS (
                 SELECT t.product_id,

@@ -71,11 +71,15 @@ def test_the_heatmap_has_text_for_each_cell(client, community, policy_set):
     assert 'role="group"' in svg and "aria-label=" in svg
     assert svg.count('<a href="/products/') == len(products)
     n_policies = len(policy_set.effective_policies())
-    cells = re.findall(r"<g><title>([^<]+)</title><rect[^>]*/><text[^>]*>([^<]+)</text></g>", svg)
+    # Each style's square and letter are drawn once; each cell uses its style, with a
+    # tooltip naming product, policy and status.
+    letters = dict(re.findall(r'<g id="hm-(\w+)"><rect[^>]*/><text[^>]*>([^<]+)</text></g>', svg))
+    cells = re.findall(r'<use href="#hm-(\w+)" x="\d+"><title>([^<]+)</title></use>', svg)
     assert len(cells) == len(products) * n_policies
-    assert all(letter.strip() for _, letter in cells)
-    assert any(": Full" in title for title, _ in cells)
-    assert any(": Unknown" in title for title, _ in cells)
+    assert all(letters[key].strip() for key, _ in cells)
+    assert any(title.endswith(": Full") and letters[key] == "F" for key, title in cells)
+    assert any(": Unknown" in title and letters[key] == "?" for key, title in cells)
+    assert all(any(p.name in title for p in products) for _, title in cells)
     assert "Legend" in html
 
 
