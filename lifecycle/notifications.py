@@ -6,7 +6,7 @@ transaction (so the pages and the API notify alike):
 - the requester, when their request changes state (submitted, in review, approved,
   rejected, withdrawn), unless they took the step themselves;
 - the seat holders of the deciding body, when a review opens its decision;
-- when an offramp is approved, the maintainers of the active products that depend on the
+- when an offramp is approved, the maintainers of the products that depend on the
   offramped product, and the contact of each stakeholder recorded as using it.
 
 The actor is never told about their own step. A user who turned a kind off on the account
@@ -37,6 +37,7 @@ from django.urls import reverse
 
 from accounts.models import Preferences
 from lifecycle.models import Decision, LifecycleRequest
+from products.models import Product
 from spokes.models import Seat
 
 logger = logging.getLogger(__name__)
@@ -128,10 +129,15 @@ def decision_opened(req: LifecycleRequest, decision: Decision, *, by) -> None:
     _send_on_commit(notices)
 
 
-def offramp_approved(req: LifecycleRequest, *, dependents, uses, by) -> None:
-    """Tell those who rely on an offramped product: the maintainers of the ``dependents``
-    (active products depending on it) and the contacts of the stakeholders' ``uses``."""
+def offramp_approved(req: LifecycleRequest, *, uses, by) -> None:
+    """Tell those who rely on an offramped product: the maintainers of every product with a
+    recorded dependency on it (members of a spoke or not: the checklist weighs the active
+    ones, but every team building on it needs to know) and the contacts of the
+    stakeholders' ``uses``."""
     product, community = req.product, req.community
+    dependents = list(
+        Product.objects.filter(dependencies__depends_on=product).exclude(pk=product.pk).distinct()
+    )
     plan = _plan_lines(req)
     request_url = _absolute(req.get_absolute_url())
     product_url = _absolute(product.get_absolute_url())

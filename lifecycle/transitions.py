@@ -269,9 +269,7 @@ def request_approve(
             _onramp(locked, by)
         else:
             _offramp(locked, by)
-            notifications.offramp_approved(
-                locked, dependents=result.dependents, uses=result.uses, by=by
-            )
+            notifications.offramp_approved(locked, uses=result.uses, by=by)
         notifications.request_moved(locked, by=by, rationale=rationale)
     _refresh(request, locked)
     return request

@@ -172,7 +172,8 @@ def test_an_approved_offramp_tells_dependents_maintainers_and_stakeholder_contac
         dependent = make_product(slug, name=slug.title(), maintainers=[owner, lead])
         make_membership(dependent, other_community)
         make_dependency(dependent, product)
-    # A dependent that is no active member is not on the impact list.
+    # A dependent that is no active member is not on the checklist's impact list, but its
+    # team builds on the product too and is told.
     make_dependency(make_product("dormant", maintainers=[inactive_dep_owner]), product)
     facility = Stakeholder.objects.create(slug="olcf", name="OLCF")
     team = Stakeholder.objects.create(slug="app-team", name="App <Team> & Co")
@@ -193,7 +194,14 @@ def test_an_approved_offramp_tells_dependents_maintainers_and_stakeholder_contac
     )
     commit(transitions.request_approve, request=req, by=lead)
     assert recipients(mailoutbox) == sorted(
-        ["ada@olcf.gov", "ops@app.example", dep_one.email, dep_two.email, maintainer.email]
+        [
+            "ada@olcf.gov",
+            "ops@app.example",
+            dep_one.email,
+            dep_two.email,
+            inactive_dep_owner.email,
+            maintainer.email,
+        ]
     )
     to_dep = next(m for m in mailoutbox if m.to == [dep_one.email])
     assert to_dep.subject == (
