@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "spokes",
     "products",
     "lifecycle",
+    "hub",
 ]
 
 MIDDLEWARE = [

@@ -82,6 +82,22 @@ class Product(models.Model):
     support_organization = models.CharField(
         max_length=200, blank=True, help_text="The organisation that supports the product."
     )
+
+    class Distribution(models.TextChoices):
+        """How the team distributes the product through E4S (DESIGN §12)."""
+
+        E4S_FINAL = "e4s_final", "E4S as final destination"
+        E4S_STAGING = "e4s_staging", "E4S as staging"
+        BOTH = "both", "Both"
+        NONE = "none", "None"
+        UNKNOWN = "unknown", "Unknown"
+
+    distribution = models.CharField(
+        max_length=12,
+        choices=Distribution.choices,
+        default=Distribution.UNKNOWN,
+        help_text="The distribution strategy; unknown until the team says.",
+    )
     seed_ref = models.CharField(
         max_length=200, blank=True, help_text="The reference file and key this row was seeded from."
     )

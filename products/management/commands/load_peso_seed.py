@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from events import version as catalog_version
+from hub.seed_loader import load_releases, release_totals
 from products.seed_loader import (
     SEED_PATH,
     SeedError,
@@ -20,7 +22,9 @@ from products.seed_loader import (
 class Command(BaseCommand):
     help = (
         "Load the seeded PESO catalog (hub, spokes, policy sets, products, memberships, "
-        "dependencies, imported assessments). Idempotent: safe to run again."
+        "dependencies, imported assessments) and the releases the hub delivers through "
+        "(E4S tags, the current E4S environment, the spokes' Spack bundles). "
+        "Idempotent: safe to run again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,15 +38,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, path: Path | None, **options: Any) -> None:
         try:
             # Thousands of saves, one advance of the catalog version.
-            with catalog_version.batched():
+            with transaction.atomic(), catalog_version.batched():
                 counts = load_seed(path=path, stdout=self.stdout)
+                # Releases name products and spokes: they load after the catalog.
+                counts |= load_releases()
         except SeedError as exc:
             raise CommandError(str(exc)) from exc
         for kind, outcomes in counts.items():
             detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
             self.stdout.write(f"  {kind}: {detail}")
         self.stdout.write("Catalog now holds:")
-        for label, n in catalog_totals().items():
+        for label, n in (catalog_totals() | release_totals()).items():
             self.stdout.write(f"  {label}: {n}")
         if is_unchanged(counts):
             self.stdout.write(self.style.SUCCESS("Seed already loaded: unchanged."))
