@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,6 +47,11 @@ def request_list(request: HttpRequest) -> HttpResponse:
     visible = LifecycleRequest.objects.visible_to(request.user)
     queryset = visible.for_list().order_by("-created_at", "-id")
     filterset = RequestFilter(request.GET or None, queryset=queryset)
+    # The page picks the community from a list (the API's filter takes any slug).
+    spokes = Community.objects.spokes().order_by("name").values_list("slug", "name")
+    filterset.form.fields["community"].widget = django_forms.Select(
+        choices=[("", "Any community"), *spokes]
+    )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page": page}
     return render(request, "lifecycle/list.html", context)
@@ -143,6 +149,14 @@ def _render_detail(
         "actions": actions,
         "danger_actions": [a for a in actions if a.danger],
         "approval": approval,
+        # Votes missing: those who manage the body may see to its seats.
+        "governance_url": (
+            reverse("spokes:community-governance", kwargs={"slug": req.community.slug})
+            if approval is not None
+            and approval.check.votes_missing
+            and spokes_access.can_manage_community(user, req.community)
+            else ""
+        ),
         "successors": (
             forms.successor_options(req.community.slug, req.product.slug)
             if approval is not None and req.kind == LifecycleRequest.Kind.OFFRAMP

@@ -146,6 +146,10 @@ def test_approve_is_disabled_with_the_votes_and_items_missing(community, browser
     # Each failing item and the votes: "0 of 3 seats voted".
     assert any("P1 (unknown)" in r and "P2 (unknown)" in r for r in reasons)
     assert any("0 of 3 seats voted" in r for r in reasons)
+    # The lead, who manages the community, is pointed to its governance body.
+    assert re.search(
+        r'<a class="fix" href="/communities/alpha/governance/">The governance body', form
+    )
     # The same rule as the transition's: its refusal names the first blocker, the checklist.
     refusal = _refusal(req, lead)
     assert refusal.startswith("Cannot approve: the checklist has failing items: ")
@@ -243,3 +247,10 @@ def test_editing_a_decided_request_redirects_back_with_the_refusal(
     assert '<li class="error">Cannot update a request in state &#x27;approved&#x27;.</li>' in page
     req.refresh_from_db()
     assert req.migration_notes == ""
+
+
+def test_the_request_list_picks_the_community_from_a_list(community, other_community, browser):
+    html = browser().get(reverse("lifecycle:request-list") + "?community=beta").content.decode()
+    select = re.search(r'<select name="community"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"', select) == ["", "alpha", "beta"]
+    assert '<option value="beta" selected>' in select
