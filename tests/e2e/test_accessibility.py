@@ -207,7 +207,8 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("request-offramp", f"/requests/{world['offramp'].pk}/"),
         PageKind("decision", f"/decisions/{world['decision'].pk}/"),
         PageKind("request-new", "/requests/new/?kind=onramp&product=gadget&community=alpha"),
-        PageKind("request-new-mistakes", "/requests/new/", then=send_empty),
+        PageKind("request-new-choose", "/requests/new/"),
+        PageKind("request-new-mistakes", "/requests/new/?kind=offramp", then=send_empty),
         PageKind("request-edit", f"/requests/{req['draft'].pk}/edit/"),
         PageKind("request-edit-offramp", f"/requests/{world['offramp'].pk}/edit/"),
         PageKind("product-new", "/products/new/"),
@@ -215,6 +216,7 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("product-edit", "/products/widget/edit/"),
         PageKind("assessments", "/products/widget/assessments/"),
         PageKind("dependencies", "/products/widget/dependencies/"),
+        PageKind("import-compat", "/products/widget/import/xsdk/"),
         PageKind("waiver-new", "/products/widget/waivers/new/"),
         PageKind("interoperability-new", "/products/widget/interoperability/new/"),
         PageKind("community-new", "/communities/new/"),
@@ -225,7 +227,9 @@ def page_kinds(world) -> list[PageKind]:
     ]
     if _has_route("/me/"):  # "My work"
         signed_in.insert(0, PageKind("me", "/me/"))
-    return public + [PageKind(p.name, p.path, signed_in=True, exclude=p.exclude) for p in signed_in]
+    return public + [
+        PageKind(p.name, p.path, signed_in=True, exclude=p.exclude, then=p.then) for p in signed_in
+    ]
 
 
 def _has_route(path: str) -> bool:
