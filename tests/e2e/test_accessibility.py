@@ -274,29 +274,55 @@ def _describe(where: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _open(browser, *, scheme: str, width: int, cookie: dict | None, outside, blocked) -> Page:
+    """A page in a context of its own (a colour scheme, a width, signed in or not) that
+    notes every request leaving the site and everything the Content-Security-Policy
+    blocks, as every browser test does."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    context.set_default_timeout(15_000)
+    if cookie is not None:
+        context.add_cookies([cookie])
+    context.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if not r.url.startswith(("http://localhost", "http://127.0.0.1", "data:"))
+            else None
+        ),
+    )
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    context.on(
+        "console",
+        lambda m: (
+            blocked.append(m.text)
+            if "Content Security Policy" in m.text or m.text.startswith("CSP violation")
+            else None
+        ),
+    )
+    return context.new_page()
+
+
 def test_every_page_kind_has_no_serious_accessibility_violation(live_server, browser, world, shot):
     kinds = page_kinds(world)
     cookie = _session_cookie(world["admin"], live_server.url)
     found: list[str] = []
     outside: list[str] = []
+    blocked: list[str] = []
     for scheme, width in VIEWS:
-        pages = {}
-        for signed_in in (False, True):
-            context = browser.new_context(
-                viewport={"width": width, "height": 900}, color_scheme=scheme
+        pages = {
+            signed_in: _open(
+                browser,
+                scheme=scheme,
+                width=width,
+                cookie=cookie if signed_in else None,
+                outside=outside,
+                blocked=blocked,
             )
-            context.set_default_timeout(15_000)
-            if signed_in:
-                context.add_cookies([cookie])
-            context.on(
-                "request",
-                lambda r: (
-                    outside.append(r.url)
-                    if not r.url.startswith(("http://localhost", "http://127.0.0.1", "data:"))
-                    else None
-                ),
-            )
-            pages[signed_in] = context.new_page()
+            for signed_in in (False, True)
+        }
         for kind in kinds:
             page = pages[kind.signed_in]
             response = page.goto(live_server.url + kind.path)
@@ -311,6 +337,8 @@ def test_every_page_kind_has_no_serious_accessibility_violation(live_server, bro
         for page in pages.values():
             page.context.close()
     assert outside == [], f"requests left the site: {outside}"
+    assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"
     report = "\n".join(found)
-    print(report)
+    if found:
+        print(report)
     assert not found, "serious or critical accessibility violations:\n" + report
