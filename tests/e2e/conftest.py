@@ -90,7 +90,7 @@ def shot(request):
     folder = Path(os.environ.get("ARTIFACTS_DIR", "test-artifacts")) / "e2e"
     folder.mkdir(parents=True, exist_ok=True)
     test = re.sub(r"\W+", "_", request.node.name).strip("_")
-    counter = iter(range(1, 100))
+    counter = iter(range(1, 1000))
 
     def _shot(page, name: str) -> Path:
         path = folder / f"{test}-{next(counter):02d}-{name}.png"
