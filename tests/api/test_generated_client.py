@@ -82,6 +82,10 @@ def test_the_generator_reads_the_schema_without_a_warning(generated):
     # The models a script needs are all there (a clash used to drop Product).
     models = {p.stem for p in (out / "models").glob("*.py")}
     assert {"product", "product_compliance_report", "lifecycle_request"} <= models
+    # One type per shared shape, not one per operation: the field errors of a 400 and the
+    # `format` parameter are components of their own.
+    assert {"field_errors", "format_enum"} <= models
+    assert [m for m in models if m.endswith("_format") or "update_response_400" in m] == []
     # Imported from the folder it was generated into.
     assert Path(importlib.import_module(PACKAGE).__file__).parent == out
 
