@@ -7,7 +7,7 @@ import re
 import pytest
 
 from spokes.models import Policy
-from tests.conftest import PASSWORD, make_assessment, make_product
+from tests.conftest import PASSWORD, make_assessment, make_body, make_product
 from tests.e2e.test_onramp_journey import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -156,6 +156,9 @@ def test_pages_fit_a_phone_screen(live_server, browser, shot, catalog, community
         by=maintainer, kind="onramp", product=candidate, community=community, rationale=long_word
     )
     transitions.request_submit(request=req, by=maintainer)
+    make_body(community, seats=[maintainer, lead], requires_vote=True)
+    transitions.request_start_review(request=req, by=lead)
+    req.refresh_from_db()
 
     anonymous = [
         ("home", "/"),
@@ -174,6 +177,7 @@ def test_pages_fit_a_phone_screen(live_server, browser, shot, catalog, community
         ("my-work", "/me/"),
         ("review-queue", "/review/"),
         ("request-as-lead", req.get_absolute_url()),
+        ("decision", f"/decisions/{req.decision_id}/"),
         ("account", "/account/"),
         ("form-product-new", "/products/new/"),
         ("form-product-edit", "/products/widget/edit/"),
