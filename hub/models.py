@@ -80,7 +80,8 @@ class Release(models.Model):
     objects = ReleaseQuerySet.as_manager()
 
     class Meta:
-        ordering = ["kind", "environment", "slug"]
+        # E4S first (its tags, then the environment), then the bundles.
+        ordering = ["-kind", "environment", "slug"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind="bundle", community__isnull=False)
@@ -94,6 +95,11 @@ class Release(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("hub:release-detail", kwargs={"slug": self.slug})
+
+    @property
+    def series(self) -> str:
+        """What the versions are of: the Spack bundle (xsdk) or e4s; the slug's head."""
+        return self.slug.removesuffix(f"-{self.version}")
 
 
 class ReleaseItem(models.Model):

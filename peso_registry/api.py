@@ -7,13 +7,22 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from events import api as events_api
+from hub import api as hub_api
 from lifecycle import api as lifecycle_api
 from products import api as products_api
 from products import imports_api, waivers_api
 from spokes import api as spokes_api
 
 router = DefaultRouter()
-for module in (spokes_api, products_api, events_api, lifecycle_api, imports_api, waivers_api):
+for module in (
+    spokes_api,
+    products_api,
+    events_api,
+    lifecycle_api,
+    imports_api,
+    waivers_api,
+    hub_api,
+):
     module.register(router)
 
 

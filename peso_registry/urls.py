@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("products.urls")),
     path("", include("events.urls")),
     path("", include("lifecycle.urls")),
+    path("", include("hub.urls")),
 ]

@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpResponse, QueryDict
 
 from peso_registry.renderers import neutralise_cell
+from products import delivery
 from products.compliance import TALLY_FIELDS, Status
 from products.compliance_store import Held, SetTally
 from products.filters import MEMBERSHIP_STATES, ProductFilter, search_products
@@ -32,7 +33,18 @@ SORT_CHOICES = [
     ("-created_at", "Recently registered"),
     ("license", "License"),
 ]
-FACET_KEYS = ("community", "membership_state", "compliance", "mandatory_met", "license", "area")
+FACET_KEYS = (
+    "community",
+    "membership_state",
+    "compliance",
+    "mandatory_met",
+    "license",
+    "area",
+    "in_e4s",
+    "smoke_test",
+    "testsuite",
+    "distribution",
+)
 FACET_LABELS = {
     "community": "Spoke (SPC)",
     "membership_state": "Membership",
@@ -40,6 +52,8 @@ FACET_LABELS = {
     "mandatory_met": "Every mandatory policy met",
     "license": "License",
     "area": "Area",
+    **delivery.FLAG_LABELS,
+    "distribution": "Distribution through E4S",
 }
 
 
@@ -239,6 +253,36 @@ def _area_facet(bases: _Bases, current: dict[str, str]) -> Facet:
     return Facet("area", FACET_LABELS["area"], values)
 
 
+def _flag_facet(key: str):
+    """A delivery flag (in_e4s, smoke_test, testsuite): yes, no, unknown, in one query."""
+
+    def build(bases: _Bases, current: dict[str, str]) -> Facet:
+        counts = bases.without(key).aggregate(
+            **{v: Count("pk", filter=delivery.flag_q(key, v)) for v, _ in delivery.FLAG_CHOICES}
+        )
+        values = [
+            FacetValue(v, label, counts[v], v == current[key].lower())
+            for v, label in delivery.FLAG_CHOICES
+        ]
+        return Facet(key, FACET_LABELS[key], values)
+
+    return build
+
+
+def _distribution_facet(bases: _Bases, current: dict[str, str]) -> Facet:
+    counts = dict(
+        bases.without("distribution")
+        .values("distribution")
+        .annotate(n=Count("pk"))
+        .values_list("distribution", "n")
+    )
+    values = [
+        FacetValue(v, label, counts.get(v, 0), v == current["distribution"])
+        for v, label in Product.Distribution.choices
+    ]
+    return Facet("distribution", FACET_LABELS["distribution"], values)
+
+
 FACET_BUILDERS = (
     _community_facet,
     _state_facet,
@@ -246,6 +290,8 @@ FACET_BUILDERS = (
     _mandatory_met_facet,
     _license_facet,
     _area_facet,
+    *(_flag_facet(key) for key in delivery.FLAGS),
+    _distribution_facet,
 )
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from products import delivery
 from products.compliance import Status
 from products.compliance_store import Held
 from products.models import Area, Assessment, Membership, Product, display_state_q
@@ -96,6 +97,28 @@ class ProductFilter(django_filters.FilterSet):
     area = django_filters.CharFilter(
         method="filter_area", help_text="Area slug or name (any case)."
     )
+    in_e4s = django_filters.ChoiceFilter(
+        choices=delivery.FLAG_CHOICES,
+        method="filter_flag",
+        help_text="In the E4S product catalog: true, false, or unknown (no source says).",
+    )
+    smoke_test = django_filters.ChoiceFilter(
+        choices=delivery.FLAG_CHOICES,
+        method="filter_flag",
+        help_text="A Spack smoke test, as the E4S catalog records it: true (present), false "
+        "(absent), or unknown.",
+    )
+    testsuite = django_filters.ChoiceFilter(
+        choices=delivery.FLAG_CHOICES,
+        method="filter_flag",
+        help_text="An E4S testsuite test, as the E4S catalog records it: true (present), "
+        "false (absent), or unknown.",
+    )
+    distribution = django_filters.ChoiceFilter(
+        choices=Product.Distribution.choices,
+        help_text="The distribution strategy: e4s_final (E4S as final destination), "
+        "e4s_staging (E4S as staging), both, none, or unknown (the team has not said).",
+    )
     maintainer = django_filters.CharFilter(
         field_name="maintainers__username",
         distinct=True,
@@ -128,10 +151,19 @@ class ProductFilter(django_filters.FilterSet):
             "mandatory_met",
             "license",
             "area",
+            "in_e4s",
+            "smoke_test",
+            "testsuite",
+            "distribution",
             "maintainer",
             "q",
             "ordering",
         )
+
+    def filter_flag(self, queryset, name, value: str):
+        if not value:
+            return queryset
+        return queryset.filter(delivery.flag_q(name, value))
 
     def filter_community(self, queryset, name, community: Community | None):
         if community is None:

@@ -19,7 +19,9 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer,
 from rest_framework import serializers
 
 from events.validation import validate_web_url
+from hub.models import Release, ReleaseItem
 from peso_registry.fields import AbsoluteURLField
+from products import delivery as delivery_facts
 from products.compliance import (
     STATUSES,
     Outcome,
@@ -146,6 +148,51 @@ class ProductProvenanceSerializer(serializers.Serializer):
     support_organization = serializers.CharField()
 
 
+class DeliverySerializer(serializers.Serializer):
+    """How the product reaches its users through Spack and E4S; null: unknown."""
+
+    spack_packages = serializers.ListField(child=serializers.CharField())
+    in_e4s = serializers.BooleanField(allow_null=True, help_text="In the E4S product catalog.")
+    e4s_area = serializers.CharField(allow_null=True, help_text="Its area in the E4S catalog.")
+    smoke_test = serializers.BooleanField(
+        allow_null=True, help_text="A Spack smoke test is present (E4S catalog)."
+    )
+    testsuite = serializers.BooleanField(
+        allow_null=True, help_text="An E4S testsuite test is present (E4S catalog)."
+    )
+    in_current_environment = serializers.BooleanField(
+        allow_null=True,
+        help_text="A root spec of the current E4S environment; null when none is recorded.",
+    )
+    distribution = serializers.ChoiceField(
+        choices=Product.Distribution.choices,
+        help_text="e4s_final, e4s_staging, both, none, or unknown until the team says.",
+    )
+
+
+def _related_order(relation: str, key: str) -> str:
+    """An ordering key of a related model, read through the relation (``-kind`` stays
+    descending)."""
+    return f"-{relation}__{key[1:]}" if key.startswith("-") else f"{relation}__{key}"
+
+
+def release_slugs_of(pks: list[int]) -> tuple[dict[int, list[str]], dict[int, bool], bool]:
+    """The releases including each product (slugs, in the releases' order), whether each is
+    in the current E4S environment, and whether an environment is recorded: two queries."""
+    slugs: dict[int, list[str]] = defaultdict(list)
+    in_env: dict[int, bool] = {}
+    rows = (
+        ReleaseItem.objects.filter(product_id__in=pks)
+        .order_by(*(_related_order("release", key) for key in Release._meta.ordering), "pk")
+        .values_list("product_id", "release__slug", "release__environment")
+    )
+    for pk, slug, environment in rows:
+        if slug not in slugs[pk]:
+            slugs[pk].append(slug)
+        in_env[pk] = in_env.get(pk, False) or environment
+    return slugs, in_env, Release.objects.environments().exists()
+
+
 class UsedBySerializer(serializers.ModelSerializer):
     """A stakeholder recorded as using a product, as listed with the product."""
 
@@ -166,6 +213,8 @@ class ProductListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
         self._context.setdefault("compliance", {}).update(stored_summaries(items))
+        self._context["releases"] = release_slugs_of([p.pk for p in items])
+        self._context["releases_of"] = {p.pk for p in items}
         return super().to_representation(items)
 
 
@@ -192,6 +241,8 @@ class ProductSerializer(serializers.ModelSerializer):
         "conflicts, CASS steward, E4S catalog area and test flags ...",
     )
     provenance = serializers.SerializerMethodField()
+    delivery = serializers.SerializerMethodField()
+    releases = serializers.SerializerMethodField()
 
     class Meta:
         model = Product
@@ -209,13 +260,29 @@ class ProductSerializer(serializers.ModelSerializer):
             "html_url",
             "facts",
             "provenance",
+            "delivery",
+            "releases",
         )
 
     def to_representation(self, instance):
         compliance = self.context.setdefault("compliance", {})
         if instance.pk not in compliance:
             compliance.update(stored_summaries([instance]))
+        if instance.pk not in self.context.get("releases_of", ()):
+            self.context["releases"] = release_slugs_of([instance.pk])
+            self.context["releases_of"] = {instance.pk}
         return super().to_representation(instance)
+
+    @extend_schema_field(DeliverySerializer)
+    def get_delivery(self, obj: Product) -> dict:
+        _, in_env, recorded = self.context["releases"]
+        return delivery_facts.delivery(
+            obj, in_current_environment=in_env.get(obj.pk, False) if recorded else None
+        )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_releases(self, obj: Product) -> list[str]:
+        return list(self.context["releases"][0].get(obj.pk, []))
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_areas(self, obj: Product) -> list[str]:
@@ -265,10 +332,18 @@ _PRODUCT_COMPUTED = frozenset(
         "provenance",
         "url",
         "html_url",
+        "delivery",
+        "releases",
     )
 )
-# The columns ``provenance`` reads.
-_PROVENANCE_COLUMNS = ("seed_ref", "facts", "sponsorship", "support_organization")
+# The columns ``provenance`` and ``delivery`` read.
+_PROVENANCE_COLUMNS = (
+    "seed_ref",
+    "facts",
+    "sponsorship",
+    "support_organization",
+    *delivery_facts.COLUMNS,
+)
 # A slug put in a URL once to learn the URL of every slug (a URL is the same text around
 # whatever slug it names).
 _SLUG_MARK = "0-slug-mark-5e1f-0"
@@ -365,6 +440,7 @@ class ProductListRows:
         pks = [row["pk"] for row in page]
         lists = self._lists(pks)
         compliance = stored_summaries_of(pks)
+        releases, in_env, env_recorded = release_slugs_of(pks)
         url_head, url_tail = self.url
         html_head, html_tail = self.html_url
         rows = []
@@ -379,6 +455,11 @@ class ProductListRows:
                 "compliance": compliance.get(pk, {}),
                 "used_by": lists["used_by"].get(pk, []),
                 "provenance": provenance(SimpleNamespace(**row)),
+                "delivery": delivery_facts.delivery(
+                    SimpleNamespace(**row),
+                    in_current_environment=in_env.get(pk, False) if env_recorded else None,
+                ),
+                "releases": releases.get(pk, []),
                 "url": f"{url_head}{slug}{url_tail}",
                 "html_url": f"{html_head}{slug}{html_tail}",
             }

@@ -13,9 +13,12 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from events.models import Event
+from hub.models import Release
+from hub.releases import releases_of
 from lifecycle.models import visible_events
 from products import access as product_access
 from products import catalog as catalog_data
+from products import delivery
 from products.badge import etag_for, render_badge
 from products.compliance import held_sets, hub_policy_set, summaries_for, summarize
 from products.filters import ProductFilter, by_name
@@ -129,8 +132,20 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "badge_url": badge_url,
             "badge_version": badge_version,
             "page_url": request.build_absolute_uri(product.get_absolute_url()),
+            **_delivery_context(product),
         },
     )
+
+
+def _delivery_context(product: Product) -> dict:
+    """The product's delivery facts and the releases that ship it (two queries)."""
+    releases = releases_of(product.pk)
+    environment_recorded = Release.objects.environments().exists()
+    in_env = any(r.environment for r in releases) if environment_recorded else None
+    return {
+        "releases": releases,
+        "delivery": delivery.delivery(product, in_current_environment=in_env),
+    }
 
 
 def _neighbourhood_svgs(product, dependencies, dependents) -> dict[str, str]:

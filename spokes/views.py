@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 
 from accounts import roles
+from hub.releases import bundle_history
 from lifecycle.models import LifecycleRequest
 from products import trend_chart
 from products.compliance import SUMMARY_FIELDS, held_sets, summaries_for
@@ -113,6 +114,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("role", "user__username"),
         "active": active,
         "members_page": members_page,
+        "bundle_history": bundle_history(community.pk),
         "past": past,
         "open_requests": LifecycleRequest.objects.filter(community=community, state__in=OPEN_STATES)
         .select_related("product")

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
+from hub.models import Release, ReleaseItem
 from peso_registry.renderers import CSVRenderer, FastJSONRenderer
 from products.api import ProductViewSet
 from products.filters import ProductFilter
@@ -68,11 +69,17 @@ def catalog():
             "license_conflict": ["github", "pypi"],
             "area_source": "community",
             "nested": {"flags": [True, False, None], "n": 3, "x": 1.5},
+            "spack_packages": ["full", "full-extra"],
+            "in_e4s_catalog": True,
+            "e4s_catalog_area": "Math Libraries",
+            "e4s_spack_smoke_test": "Absent",
+            "e4s_testsuite_test": "Present",
         },
+        distribution="e4s_staging",
     )
     full.areas.add(solvers, io)
     make_product("bare", name="alpha", summary="", homepage="", contact_email="", license="")
-    upper = make_product("upper", name="Beta", maintainers=[bob])
+    upper = make_product("upper", name="Beta", maintainers=[bob], facts={"in_e4s_catalog": False})
     gone = make_product("gone", name="gamma")
     again = make_product("again", name="Delta solver")
 
@@ -124,6 +131,18 @@ def catalog():
         expires_on=TODAY + datetime.timedelta(days=30),
         granted_by=amy,
     )
+    # Releases: the current environment ships one product, a bundle two (and a package
+    # no product names).
+    env = Release.objects.create(
+        slug="e4s-env", name="E4S env", kind="e4s", version="master", environment=True
+    )
+    ReleaseItem.objects.create(release=env, package="full", product=full)
+    bundle = Release.objects.create(
+        slug="xsdk-1.0.0", name="xsdk@1.0.0", kind="bundle", community=xsdk, version="1.0.0"
+    )
+    for product in (full, upper):
+        ReleaseItem.objects.create(release=bundle, package=product.slug, product=product)
+    ReleaseItem.objects.create(release=bundle, package="py-other")
     return {"products": 5}
 
 
@@ -156,6 +175,10 @@ LISTS = [
     "/api/v1/products/?maintainer=amy",
     "/api/v1/products/?area=solvers",
     "/api/v1/products/?q=solver",
+    "/api/v1/products/?in_e4s=unknown",
+    "/api/v1/products/?smoke_test=false",
+    "/api/v1/products/?testsuite=true",
+    "/api/v1/products/?distribution=unknown",
 ]
 
 
@@ -200,6 +223,19 @@ def test_the_whole_catalog_is_covered(api_client, catalog):
     assert set(full["compliance"]) == {"e4s", "xsdk"}
     assert full["provenance"]["license_conflict"] == ["github", "pypi"]
     assert rows["bare"]["compliance"] == {} and rows["bare"]["memberships"] == []
+    assert full["releases"] == ["e4s-env", "xsdk-1.0.0"] and rows["bare"]["releases"] == []
+    assert full["delivery"] == {
+        "spack_packages": ["full", "full-extra"],
+        "in_e4s": True,
+        "e4s_area": "Math Libraries",
+        "smoke_test": False,
+        "testsuite": True,
+        "in_current_environment": True,
+        "distribution": "e4s_staging",
+    }
+    assert rows["upper"]["delivery"]["in_e4s"] is False
+    assert rows["upper"]["delivery"]["in_current_environment"] is False
+    assert rows["bare"]["delivery"]["smoke_test"] is None
 
 
 def test_the_csv_export_is_the_serializers_too(api_client, catalog):

@@ -73,8 +73,9 @@ def count_queries(client, url: str, page_size: int) -> tuple[int, int]:
         # peso_registry/middleware.py), whatever the page size.
         # 11: the count and the page (plain values), its areas, maintainers,
         # memberships, dependency edges and the slugs at their other ends, uses with
-        # their stakeholders, the stored compliance and its stale rows, and the version.
-        ("/api/v1/products/", 11),
+        # their stakeholders, the stored compliance and its stale rows, the releases
+        # including them and whether a current E4S environment is recorded, and the version.
+        ("/api/v1/products/", 13),
         ("/api/v1/communities/", 5),
         ("/api/v1/policy-sets/", 5),
         ("/api/v1/assessments/", 3),

@@ -22,6 +22,7 @@ RESOURCES = {
     "waivers",
     "interoperability",
     "imports",
+    "releases",
 }
 
 
