@@ -17,6 +17,7 @@ from products.models import Membership, Product
 from spokes.models import Community
 
 PRESENT, MISSING, UNKNOWN = "present", "missing", "unknown"
+CHECK_STATES = (PRESENT, MISSING, UNKNOWN)
 CHECKS = ("spack_package", "e4s_entry", "smoke_test", "testsuite")
 CHECK_LABELS = {
     "spack_package": "Spack package",

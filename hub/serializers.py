@@ -53,7 +53,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
         return [i.package for i in obj.items.all()]
 
 
-CHECK_CHOICES = [delivery.PRESENT, delivery.MISSING, delivery.UNKNOWN]
+CHECK_CHOICES = list(delivery.CHECK_STATES)
 
 
 class DeliveryHealthSerializer(serializers.Serializer):
