@@ -321,19 +321,29 @@ class Summary:
 
     @property
     def common_justification(self) -> str:
-        """The ending the assessments' justifications share (the document they were
-        imported from, say): shown once above the table rather than on every row; ""
-        when they share no ending worth it (``COMMON_MIN`` characters)."""
-        texts = [i.justification for i in self.items if i.justification]
-        if len(texts) < 2:
+        """The ending most of the assessments' justifications share (the document they
+        were imported from, say): shown once above the table rather than on every row
+        that has it. The rows are grouped by their last ``COMMON_MIN`` characters and the
+        largest group of two or more decides, so one assessment written by hand among
+        imported ones does not bring the document's text back onto every row. "" when no
+        two justifications share an ending worth it."""
+        texts = [i.justification for i in self.items if len(i.justification) >= COMMON_MIN]
+        tails = Counter(text[-COMMON_MIN:] for text in texts)
+        if not tails:
             return ""
-        common = _common_ending(texts)
+        tail, count = tails.most_common(1)[0]
+        if count < 2:
+            return ""
+        common = _common_ending([text for text in texts if text.endswith(tail)])
         return common if len(common) >= COMMON_MIN else ""
 
     def shown_justification(self, item: PolicyStatus, common: str) -> str:
-        """What a row shows of its justification, once the shared ending is shown apart."""
+        """What a row shows of its justification: all of it, less the shared ending when
+        it has that ending (shown once apart)."""
         text = item.justification
-        return text[: len(text) - len(common)].strip() if common else text
+        if common and text.endswith(common):
+            return text[: len(text) - len(common)].strip()
+        return text
 
     def as_dict(self) -> dict:
         return {

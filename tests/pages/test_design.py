@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 
 from events import log as events
-from tests.conftest import make_membership
+from spokes.models import Policy
+from tests.conftest import make_assessment, make_membership
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,31 @@ def test_dates_and_timestamps_read_as_iso_on_the_product_page(client, product, o
     assert f">{updated}</time>" in html
     # No date anywhere in the month-name style of Django's English locale.
     assert not re.search(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d", html)
+
+
+DOCUMENT = "Imported from the policy-compatibility document the team filed in 2024 (section 3)."
+
+
+def test_a_justification_shared_by_most_rows_is_shown_once_even_beside_a_row_of_its_own(
+    client, product, policy_set
+):
+    """The product page's compliance tables: the text most rows end with (the document
+    they were imported from) is shown once above them, each row keeping what is its own;
+    a justification written by hand for one policy does not bring the document's text back
+    onto every other row."""
+    policies = {p.code: p for p in Policy.objects.filter(policy_set=policy_set)}
+    make_assessment(product, policies["P1"], "full", justification=f"As filed: 'Full'. {DOCUMENT}")
+    make_assessment(
+        product, policies["P2"], "partial", justification=f"As filed: 'Partial'. {DOCUMENT}"
+    )
+    make_assessment(
+        product, policies["P3"], "na", justification="Written by the team: no GPU build exists."
+    )
+    html = client.get(product.get_absolute_url()).content.decode()
+
+    assert html.count("policy-compatibility document the team filed") == 1
+    note = html[html.index('class="justification-note"') :]
+    assert DOCUMENT in note[: note.index("</p>")]
+    rows = html[html.index('class="compliance-table"') :]
+    for own in ("As filed: &#x27;Full&#x27;.", "As filed: &#x27;Partial&#x27;.", "no GPU build"):
+        assert own in rows, own
