@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 from playwright.sync_api import Page
 
+from hub.models import Release, ReleaseItem
 from lifecycle import decisions, transitions
 from lifecycle.models import LifecycleRequest
 from products.models import Interoperability, ProductUse, Stakeholder, Waiver
@@ -81,7 +82,8 @@ def sign_in_wrongly(page: Page) -> None:
 def world(community, other_community, policy_set, product, other_product, maintainer, lead):
     """A small registry with something on every page: a hub and two spokes, members with
     assessments (the heatmap), a dependency, a waiver, an interoperability confirmation, a
-    stakeholder's use, a governance body with seats, and requests in every state."""
+    stakeholder's use, a governance body with seats, an E4S release and a spoke's bundle, and
+    requests in every state."""
     admin = make_user("admin", is_staff=True, is_superuser=True, first_name="Ada")
     hub = make_community(
         "peso", name="PESO", kind=Community.Kind.HUB, policy_set=policy_set, area=""
@@ -115,6 +117,28 @@ def world(community, other_community, policy_set, product, other_product, mainta
     lab = Stakeholder.objects.create(slug="lab", name="National Lab", kind="facility")
     ProductUse.objects.create(product=product, stakeholder=lab, note="Production runs")
     make_body(community, seats=[lead, admin], requires_vote=True)
+    e4s = Release.objects.create(
+        slug="e4s-25.11",
+        name="E4S 25.11",
+        kind="e4s",
+        version="25.11",
+        tag="v25.11",
+        date=datetime.date(2025, 11, 20),
+        environment=True,
+        source="https://example.org/e4s/spack.yaml",
+    )
+    bundle = Release.objects.create(
+        slug="alpha-1.0",
+        name="alpha@1.0",
+        kind="bundle",
+        community=community,
+        version="1.0",
+        source="https://example.org/alpha/package.py",
+    )
+    for release, members in ((e4s, (product, other_product)), (bundle, (product,))):
+        for member in members:
+            ReleaseItem.objects.create(release=release, package=member.slug, product=member)
+    ReleaseItem.objects.create(release=bundle, package="py-notyet")
 
     def ready(slug):
         candidate = make_product(slug, maintainers=[maintainer])
@@ -195,6 +219,9 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("hub", "/communities/peso/"),
         PageKind("policy-set", "/policy-sets/base/"),
         PageKind("events", "/events/"),
+        PageKind("releases", "/releases/"),
+        PageKind("release", "/releases/alpha-1.0/"),
+        PageKind("delivery-health", "/communities/alpha/delivery/"),
         PageKind("login", "/accounts/login/"),
         PageKind("login-refused", "/accounts/login/", then=sign_in_wrongly),
         PageKind("api-docs", "/api/docs/", exclude=(SWAGGER_UI,)),
