@@ -84,8 +84,9 @@ def test_a_single_page_has_no_pagination_bar(client, db, url):
 @pytest.fixture
 def invalid_request_form(client, maintainer, community) -> str:
     client.force_login(maintainer)
-    data = {"kind": "onramp", "product": "nope", "community": community.slug}
-    response = client.post(reverse("lifecycle:request-new"), data)
+    # An offramp's form: the one with a checkbox (acknowledge_dependents) among its fields.
+    data = {"kind": "offramp", "product": "nope", "community": community.slug}
+    response = client.post(reverse("lifecycle:request-new") + "?kind=offramp", data)
     assert response.status_code == 400
     return response.content.decode()
 
@@ -98,16 +99,16 @@ def _field(html: str, name: str) -> str:
 
 
 def test_a_required_field_is_marked_in_its_label(invalid_request_form):
-    kind = _field(invalid_request_form, "kind")
-    assert '<label for="id_kind">Kind <span aria-hidden="true">*</span>' in kind
-    assert '<span class="visually-hidden">(required)</span>' in kind
+    community = _field(invalid_request_form, "community")
+    assert '<label for="id_community">Community <span aria-hidden="true">*</span>' in community
+    assert '<span class="visually-hidden">(required)</span>' in community
     assert "(required)" not in _field(invalid_request_form, "rationale")
 
 
 def test_an_error_is_shown_beside_its_field_and_described_by_it(invalid_request_form):
     product = _field(invalid_request_form, "product")
     assert product.startswith('<div class="field has-error">')
-    assert "No product with this slug." in product
+    assert "Choose one of the products you maintain." in product
     assert 'aria-invalid="true"' in product
 
 
