@@ -363,7 +363,9 @@ def _expected_pages(seed_data: dict) -> dict[str, list[str]]:
     )
     names = {c["slug"]: c["name"] for c in seed_data["communities"]}
     pages: dict[str, list[str]] = {
-        "/products/": [f'<p role="status">{len(seed_data["products"])} products'],
+        "/products/": [
+            f'<p role="status" class="results-count">{len(seed_data["products"])} products'
+        ],
         "/products/petsc/": [
             f"<h1>{escape(petsc['name'])}</h1>",
             escape(petsc["summary"]),
