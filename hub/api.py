@@ -51,7 +51,7 @@ class ReleaseViewSet(viewsets.ReadOnlyModelViewSet):
         "one check. 404 for an unknown community.",
         parameters=[
             OpenApiParameter(
-                "community", OpenApiTypes.STR, OpenApiParameter.PATH, description="Its slug."
+                "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The community's slug."
             )
         ],
     ),
@@ -63,7 +63,7 @@ class DeliveryHealthViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema reads the model only
             return Product.objects.none()
-        community = get_object_or_404(Community, slug=self.kwargs["community"])
+        community = get_object_or_404(Community, slug=self.kwargs["slug"])
         return delivery.members(community)
 
 
@@ -71,7 +71,7 @@ def register(router: DefaultRouter) -> None:
     """Add this module's viewsets to the router."""
     router.register("releases", ReleaseViewSet, basename="api-release")
     router.register(
-        rf"communities/(?P<community>{SLUG_RE})/delivery",
+        rf"communities/(?P<slug>{SLUG_RE})/delivery",
         DeliveryHealthViewSet,
         basename="api-delivery-health",
     )

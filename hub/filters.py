@@ -22,13 +22,19 @@ class ReleaseFilter(django_filters.FilterSet):
     product = django_filters.CharFilter(
         method="filter_product", help_text="Product slug: the releases that include it."
     )
-    environment = django_filters.BooleanFilter(
-        help_text="true: the current E4S environment; false: tagged releases and bundles."
+    # A choice rather than a BooleanFilter, so `environment=maybe` is a 400, not ignored.
+    environment = django_filters.ChoiceFilter(
+        choices=(("true", "true"), ("false", "false")),
+        method="filter_environment",
+        help_text="true: the current E4S environment; false: tagged releases and bundles.",
     )
 
     class Meta:
         model = Release
         fields = ("kind", "community", "product", "environment")
+
+    def filter_environment(self, queryset, name, value: str):
+        return queryset.filter(environment=value == "true") if value else queryset
 
     def filter_product(self, queryset, name, value: str):
         return queryset.filter(items__product__slug=value).distinct()

@@ -279,7 +279,9 @@ class AutoSchema(BaseAutoSchema):
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         view = self.view
-        is_detail = "{" in self.path
+        # A list nested under an object (`communities/{slug}/delivery/`) is still a list.
+        nested_list = "{" in self.path and getattr(view, "action", None) == "list"
+        is_detail = "{" in self.path and not nested_list
         extra: dict[str, OpenApiResponse] = {}
         # DRF answers 404 to an unknown `?format=` (every operation takes one).
         extra["404"] = _error(
@@ -293,7 +295,11 @@ class AutoSchema(BaseAutoSchema):
             if takes_query or paginated:  # filters, or `page_size` not a positive integer
                 extra["400"] = FIELD_ERRORS
             if paginated:
-                extra["404"] = _error("A page past the end (`page`), or an unknown `format`.")
+                extra["404"] = _error(
+                    "Not found, a page past the end (`page`), or an unknown `format`."
+                    if nested_list
+                    else "A page past the end (`page`), or an unknown `format`."
+                )
             extra["429"] = _error("Too many requests (anonymous clients are throttled).")
             extra["401"] = _error("Credentials refused: " + REFUSED_CREDENTIALS)
         else:

@@ -98,8 +98,10 @@ class ProductForm(forms.ModelForm):
             "license",
             "spack_package",
             "contact_email",
+            "distribution",
         ]
         labels = {
+            "distribution": "Distribution through E4S",
             "repository_url": "Repository URL",
             "documentation_url": "Documentation URL",
             "license": "License (SPDX identifier)",
@@ -114,6 +116,11 @@ class ProductForm(forms.ModelForm):
             # The slug is the product's stable identifier in URLs and the API.
             del self.fields["slug"]
             self.fields["areas_text"].initial = ", ".join(a.name for a in self.instance.areas.all())
+        # Left out, it stays as it is (unknown for a new product).
+        self.fields["distribution"].required = False
+
+    def clean_distribution(self) -> str:
+        return self.cleaned_data.get("distribution") or self.instance.distribution
 
     def clean_areas_text(self) -> list[str]:
         names = [n.strip() for n in self.cleaned_data["areas_text"].split(",")]

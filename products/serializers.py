@@ -565,6 +565,7 @@ class ProductWriteSerializer(serializers.ModelSerializer):
             "license",
             "spack_package",
             "contact_email",
+            "distribution",
             "areas",
             "dependencies",
         )

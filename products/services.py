@@ -32,6 +32,8 @@ PRODUCT_FIELDS = (
     "license",
     "spack_package",
     "contact_email",
+    # How the team distributes it through E4S (unknown until the team says).
+    "distribution",
 )
 URL_FIELDS = ("homepage", "repository_url", "documentation_url", "website", "evidence_url")
 

@@ -67,6 +67,7 @@ from events.models import Event
 from lifecycle import decisions
 from lifecycle.models import LifecycleRequest
 from products.models import Stakeholder
+from spokes.models import PolicySet
 from tests.conftest import (
     make_assessment,
     make_body,
@@ -281,7 +282,9 @@ def use_world(case, world, keep: frozenset[str] = frozenset()) -> None:
         avoid = {case.path_parameters.get("slug"), body.get("product")}
         if collection == "requests" and "id" in case.path_parameters:
             avoid.add(_product_of_request(case.path_parameters["id"]))
-        _point_at_world(body, world["refs"], avoid)
+        cycles = _cycles(case, collection)
+        _point_at_world(body, world["refs"], avoid | cycles)
+        _break_cycle(body, cycles)
         if isinstance(body.get("slug"), str):
             if case.method == "PATCH" and "slug" in case.path_parameters:
                 # A slug never changes: a PATCH may only repeat the current one.
@@ -291,6 +294,35 @@ def use_world(case, world, keep: frozenset[str] = frozenset()) -> None:
                 body["slug"] = f"{body['slug'][:40]}-{next(_new_slugs)}"
         _satisfy_cross_field_rules(body)
         _keep_version_without_policies(case, body, collection)
+
+
+def _cycles(case, collection: str) -> set[str]:
+    """For a policy set's PATCH: the sets an earlier example based on this one, which it
+    cannot take as its base (a cycle, refused by design)."""
+    if collection != "policy-sets" or "slug" not in case.path_parameters:
+        return set()
+    return _sets_based_on(case.path_parameters["slug"])
+
+
+def _break_cycle(body: dict, cycles: set[str]) -> None:
+    """No set was left to name as the base: name none."""
+    if body.get("base") in cycles:
+        body["base"] = None
+
+
+def _sets_based_on(slug: str) -> set[str]:
+    """The policy sets whose chain of bases reaches the set ``slug``."""
+    bases = dict(PolicySet.objects.values_list("slug", "base__slug"))
+    found = set()
+    for name in bases:
+        base, seen = bases[name], set()
+        while base and base not in seen:
+            if base == slug:
+                found.add(name)
+                break
+            seen.add(base)
+            base = bases.get(base)
+    return found
 
 
 def _keep_version_without_policies(case, body: dict, collection: str) -> None:
