@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import yaml
 from django.db import transaction
 
 from hub.models import Release, ReleaseItem
+from products import seed_loader as products_seed
 from products.models import Product
 from products.seed_loader import SeedError, Tally, _index, _upsert
 from spokes.models import Community
@@ -24,19 +24,12 @@ from spokes.models import Community
 # The data file lives inside the project: the app never reads ../shared at run time.
 SEED_PATH = Path(__file__).resolve().parent / "seed" / "hub_seed.yaml"
 SEED_FORMAT = 1
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_seed(path: Path) -> dict:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
-        raise SeedError(f"{path}: {exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != SEED_FORMAT:
-        raise SeedError(f"{path}: not a PESO hub seed file (format {SEED_FORMAT})")
-    if not isinstance(data.get("releases"), list):
-        raise SeedError(f"{path}: missing section: releases")
-    return data
+    return products_seed.read_seed(
+        path, kind="PESO hub seed", sections=("releases",), version=SEED_FORMAT
+    )
 
 
 def package_index() -> dict[str, int]:

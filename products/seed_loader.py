@@ -124,15 +124,18 @@ SECTIONS = (
 )
 
 
-def read_seed(path: Path) -> dict:
-    """Parse and sanity-check the seed file."""
+def read_seed(
+    path: Path, *, kind: str = "PESO seed", sections=SECTIONS, version: int = SEED_FORMAT
+) -> dict:
+    """Parse and sanity-check a seed file: a mapping of its ``version`` holding each of
+    ``sections`` as a list (the hub's seed file is read by the same rule)."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise SeedError(f"{path}: {exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != SEED_FORMAT:
-        raise SeedError(f"{path}: not a PESO seed file (format {SEED_FORMAT})")
-    missing = [s for s in SECTIONS if not isinstance(data.get(s), list)]
+    if not isinstance(data, dict) or data.get("format") != version:
+        raise SeedError(f"{path}: not a {kind} file (format {version})")
+    missing = [s for s in sections if not isinstance(data.get(s), list)]
     if missing:
         raise SeedError(f"{path}: missing section(s): {', '.join(missing)}")
     return data
