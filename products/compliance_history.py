@@ -174,10 +174,15 @@ def monthly_compliance_cached(
     community: Community, policy_set: PolicySet, *, hub_default: bool = False
 ) -> Trend:
     """``monthly_compliance``, kept in the default cache under the catalog version (every
-    write advances it) and the day (months turn and waivers expire by the calendar)."""
+    write advances it) and the day (months turn and waivers expire by the calendar).
+
+    The version's number and the moment it advanced name it together: a number advanced in
+    a transaction that then rolled back is given again to the next write, its moment is not.
+    """
     today = timezone.localdate()
-    number, _ = catalog_version.current()
-    key = f"compliance-trend:{community.pk}:{policy_set.pk}:{int(hub_default)}:{number}:{today}"
+    number, changed_at = catalog_version.current()
+    stamp = f"{number}@{changed_at.isoformat() if changed_at else ''}"
+    key = f"compliance-trend:{community.pk}:{policy_set.pk}:{int(hub_default)}:{stamp}:{today}"
     months = cache.get(key)
     if months is None:
         months = monthly_compliance(

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from products.models import Assessment, Dependency, Membership, Product
@@ -109,6 +110,51 @@ def make_body(community: Community, *, seats=(), **overrides) -> GovernanceBody:
     for user in seats:
         Seat.objects.create(body=body, user=user, represents=Seat.Represents.PRODUCT_TEAM)
     return body
+
+
+# --- The real seeded catalog, loaded once per test module --------------------------------
+#
+# Loading the seed writes a few thousand rows (with their history), seconds each time. A test
+# module that reads the seeded catalog asks for ``seeded``: the module loads it once, inside
+# a transaction rolled back when the module's last test is done, and each test runs in a
+# savepoint within it (pytest-django's ``db``), so whatever a test writes is gone before the
+# next one starts. Every other test of such a module would see the seed too, so a module
+# either asks for ``seeded`` in every database test or in none (``_one_world_per_module``).
+
+
+@pytest.fixture(scope="module")
+def seed_loader():
+    """What ``seeded`` loads: the catalog seed, returning its outcome counts (a package's
+    conftest overrides it to load more, e.g. the hub's releases)."""
+    from products.seed_loader import load_seed
+
+    return load_seed
+
+
+@pytest.fixture(scope="module")
+def _seeded_catalog(django_db_setup, django_db_blocker, seed_loader, request):
+    with django_db_blocker.unblock(), transaction.atomic():
+        request.module._seed_shared = True
+        try:
+            yield seed_loader()
+        finally:
+            request.module._seed_shared = False
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def seeded(_seeded_catalog, db) -> dict:
+    """The real seed (``products/seed/``), shared by the module's tests; see above."""
+    return _seeded_catalog
+
+
+@pytest.fixture(autouse=True)
+def _one_world_per_module(request):
+    if getattr(request.module, "_seed_shared", False) and "seeded" not in request.fixturenames:
+        pytest.fail(
+            f"{request.node.nodeid} runs while its module shares the seeded catalog: "
+            "ask for `seeded`, or move the test to a module of its own"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from products.seed_loader import load_seed
-
 XSDK_PROCESS = (
     "https://github.com/xsdk-project/xsdk-community-policies/blob/master/"
     "process-for-new-or-revised-policies.md"
 )
-
-
-@pytest.fixture
-def seeded(db) -> dict:
-    return load_seed()
 
 
 @pytest.mark.django_db

@@ -3,9 +3,9 @@
 axe-core is the copy bundled (and pinned) with axe-playwright-python: it is injected into
 each page from the package, so nothing is fetched at test time. Every page kind is visited
 in the light colour scheme at desktop width (1366 px) and in the dark one
-(`prefers-color-scheme`) at phone width (375 px); a serious or critical violation in either
-fails the test, with each violation's rule, help address and the elements it found. A
-screenshot of every page kind in both views goes to ARTIFACTS_DIR/e2e.
+(`prefers-color-scheme`) at phone width (375 px), each view a test of its own; a serious
+or critical violation fails it, with each violation's rule, help address and the elements
+it found. A screenshot of every page kind in both views goes to ARTIFACTS_DIR/e2e.
 
 The API docs page's Swagger UI (`#swagger-ui`, its own third-party markup) is left out of
 the check; the site's navigation around it is checked.
@@ -45,7 +45,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # Each page kind is seen twice: light at desktop width and dark at phone width. A colour
 # scheme changes colours only (the contrast rules read the same at any width) and the width
 # changes layout only (scrolling regions, target sizes), so the two views between them
-# meet every rule in both schemes and at both widths, at half the cost of all four.
+# meet every rule in both schemes and at both widths, at half the cost of all four. Each
+# view is a test of its own, so that the two can run side by side.
 VIEWS = (("light", 1366), ("dark", 375))
 BLOCKING = {"serious", "critical"}
 # Swagger UI renders the API docs from the schema with markup of its own.
@@ -332,37 +333,39 @@ def _open(browser, *, scheme: str, width: int, cookie: dict | None, outside, blo
     return context.new_page()
 
 
-def test_every_page_kind_has_no_serious_accessibility_violation(live_server, browser, world, shot):
+@pytest.mark.parametrize(("scheme", "width"), VIEWS, ids=[f"{s}-{w}" for s, w in VIEWS])
+def test_every_page_kind_has_no_serious_accessibility_violation(
+    live_server, browser, world, shot, scheme, width
+):
     kinds = page_kinds(world)
     cookie = _session_cookie(world["admin"], live_server.url)
     found: list[str] = []
     outside: list[str] = []
     blocked: list[str] = []
-    for scheme, width in VIEWS:
-        pages = {
-            signed_in: _open(
-                browser,
-                scheme=scheme,
-                width=width,
-                cookie=cookie if signed_in else None,
-                outside=outside,
-                blocked=blocked,
-            )
-            for signed_in in (False, True)
-        }
-        for kind in kinds:
-            page = pages[kind.signed_in]
-            response = page.goto(live_server.url + kind.path)
-            assert response is not None and response.status == 200, (kind, response.status)
-            assert kind.signed_in is False or "/accounts/login/" not in page.url, kind
-            if kind.then is not None:
-                kind.then(page)
-            violations = _check(page, kind)
-            if violations:
-                found.append(_describe(f"{kind.name} ({scheme}, {width}px)", violations))
-            shot(page, f"{kind.name}-{width}-{scheme}")
-        for page in pages.values():
-            page.context.close()
+    pages = {
+        signed_in: _open(
+            browser,
+            scheme=scheme,
+            width=width,
+            cookie=cookie if signed_in else None,
+            outside=outside,
+            blocked=blocked,
+        )
+        for signed_in in (False, True)
+    }
+    for kind in kinds:
+        page = pages[kind.signed_in]
+        response = page.goto(live_server.url + kind.path)
+        assert response is not None and response.status == 200, (kind, response.status)
+        assert kind.signed_in is False or "/accounts/login/" not in page.url, kind
+        if kind.then is not None:
+            kind.then(page)
+        violations = _check(page, kind)
+        if violations:
+            found.append(_describe(f"{kind.name} ({scheme}, {width}px)", violations))
+        shot(page, f"{kind.name}-{width}-{scheme}")
+    for page in pages.values():
+        page.context.close()
     assert outside == [], f"requests left the site: {outside}"
     assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"
     report = "\n".join(found)

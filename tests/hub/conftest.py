@@ -39,6 +39,7 @@ def bundle_members(bundle: str) -> dict[str, set[str]]:
     return members
 
 
-@pytest.fixture
-def seeded(db) -> dict:
-    return load_seed() | load_releases()
+@pytest.fixture(scope="module")
+def seed_loader():
+    """The hub's tests share the catalog seed with the hub's releases."""
+    return lambda: load_seed() | load_releases()

@@ -7,17 +7,10 @@ from __future__ import annotations
 import pytest
 from django.utils.html import escape
 
-from products.seed_loader import load_seed
-
 XSDK_PROCESS = (
     "https://github.com/xsdk-project/xsdk-community-policies/blob/master/"
     "process-for-new-or-revised-policies.md"
 )
-
-
-@pytest.fixture
-def seeded(db) -> dict:
-    return load_seed()
 
 
 def _page(client, path: str) -> str:

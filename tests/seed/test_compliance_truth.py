@@ -16,17 +16,12 @@ import yaml
 
 from products.compliance import Status, summaries_for
 from products.models import Assessment, Membership, Product, Waiver
-from products.seed_loader import SEED_PATH, load_seed
+from products.seed_loader import SEED_PATH
 from products.waivers import grant_waiver, record_expiries
 from spokes.models import Community, Policy
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seeded(db):
-    load_seed()
 
 
 def _card(page: str, name: str) -> str:

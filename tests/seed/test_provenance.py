@@ -44,11 +44,6 @@ XSDK_PROCESS = (
 )
 
 
-@pytest.fixture
-def seeded(db) -> dict:
-    return load_seed()
-
-
 @pytest.mark.django_db
 def test_no_community_has_a_status_policy_set_or_body_without_a_source(seeded):
     communities = list(Community.objects.select_related("policy_set"))
