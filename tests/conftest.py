@@ -12,6 +12,8 @@ Personas (each a fixture returning a saved user):
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -112,14 +114,38 @@ def make_body(community: Community, *, seats=(), **overrides) -> GovernanceBody:
     return body
 
 
-# --- The real seeded catalog, loaded once per test module --------------------------------
+# --- Worlds shared by a module's tests --------------------------------------------------
 #
-# Loading the seed writes a few thousand rows (with their history), seconds each time. A test
-# module that reads the seeded catalog asks for ``seeded``: the module loads it once, inside
-# a transaction rolled back when the module's last test is done, and each test runs in a
-# savepoint within it (pytest-django's ``db``), so whatever a test writes is gone before the
-# next one starts. Every other test of such a module would see the seed too, so a module
-# either asks for ``seeded`` in every database test or in none (``_one_world_per_module``).
+# Some worlds cost seconds to build: the real seed writes a few thousand rows with their
+# history. A module whose every test reads the same world builds it once, in a module-scoped
+# fixture, inside ``module_transaction``: a transaction rolled back when the module's last
+# test is done. Each test runs in a savepoint within it (pytest-django's ``db``), so whatever
+# a test writes is gone before the next one starts. Every other test of such a module would
+# see the world too, so a module asks for its shared world in every test or in none
+# (``_one_world_per_module`` fails a test that does not).
+
+
+@contextmanager
+def module_transaction(request, django_db_blocker, fixture: str) -> Iterator[None]:
+    """Hold a transaction open until the end of ``request``'s module, for the world the
+    module's tests share under the name ``fixture``; roll it back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        request.module._shared_world = fixture
+        try:
+            yield
+        finally:
+            request.module._shared_world = None
+            transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _one_world_per_module(request):
+    shared = getattr(request.module, "_shared_world", None)
+    if shared and shared not in request.fixturenames:
+        pytest.fail(
+            f"{request.node.nodeid} runs while its module shares the world `{shared}`: "
+            f"ask for `{shared}`, or move the test to a module of its own"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -133,28 +159,14 @@ def seed_loader():
 
 @pytest.fixture(scope="module")
 def _seeded_catalog(django_db_setup, django_db_blocker, seed_loader, request):
-    with django_db_blocker.unblock(), transaction.atomic():
-        request.module._seed_shared = True
-        try:
-            yield seed_loader()
-        finally:
-            request.module._seed_shared = False
-            transaction.set_rollback(True)
+    with module_transaction(request, django_db_blocker, "seeded"):
+        yield seed_loader()
 
 
 @pytest.fixture
 def seeded(_seeded_catalog, db) -> dict:
-    """The real seed (``products/seed/``), shared by the module's tests; see above."""
+    """The real seed (``products/seed/``), loaded once for the module's tests; see above."""
     return _seeded_catalog
-
-
-@pytest.fixture(autouse=True)
-def _one_world_per_module(request):
-    if getattr(request.module, "_seed_shared", False) and "seeded" not in request.fixturenames:
-        pytest.fail(
-            f"{request.node.nodeid} runs while its module shares the seeded catalog: "
-            "ask for `seeded`, or move the test to a module of its own"
-        )
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from tests.conftest import (
     make_policy,
     make_policy_set,
     make_product,
+    module_transaction,
 )
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +28,20 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker, request):
+    with module_transaction(request, django_db_blocker, "world"):
+        yield _build_world()
+
+
 @pytest.fixture
-def world():
+def world(_world, db):
+    """Ten products over a hub set, a spoke's own set and a spoke without one (built once
+    for the module's tests)."""
+    return _world
+
+
+def _build_world():
     hub_set = make_policy_set("e4s")
     hub_policies = [make_policy(hub_set, c) for c in ("H1", "H2")]
     make_policy(hub_set, "H3", level=Policy.Level.RECOMMENDED)

@@ -21,13 +21,26 @@ from tests.conftest import (
     make_policy,
     make_policy_set,
     make_product,
+    module_transaction,
 )
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker, request):
+    with module_transaction(request, django_db_blocker, "world"):
+        yield _build_world()
+
+
 @pytest.fixture
-def world():
+def world(_world, db):
+    """Four communities under three sets and none, and products in every status (built
+    once for the module's tests)."""
+    return _world
+
+
+def _build_world():
     base = make_policy_set("hubset")
     p1 = make_policy(base, "P1")
     make_policy(base, "P2")
