@@ -62,6 +62,12 @@ class Checklist:
         return [use.stakeholder for use in self.uses]
 
     @property
+    def critical_uses(self) -> list[ProductUse]:
+        """The uses whose stakeholder marks the product critical: an offramp waits for the
+        approver to acknowledge them (``transitions.approval_check``)."""
+        return [use for use in self.uses if use.criticality == ProductUse.Criticality.CRITICAL]
+
+    @property
     def passed(self) -> bool:
         return all(item.passed for item in self.items)
 
@@ -308,7 +314,10 @@ def _impact_item(
         impact.append(f"depended on by {', '.join(p.slug for p in dependents)}")
     if uses:
         users = ", ".join(
-            f"{u.stakeholder.name} ({u.stakeholder.get_kind_display()})" for u in uses
+            f"{u.stakeholder.name} ({u.stakeholder.get_kind_display()}"
+            + (", critical" if u.criticality == ProductUse.Criticality.CRITICAL else "")
+            + ")"
+            for u in uses
         )
         impact.append(f"used by {users}")
     if not impact:

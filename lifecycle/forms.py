@@ -168,6 +168,7 @@ class ActionForm(forms.Form):
     rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     successor = _SlugField(required=False)
     acknowledge_dependents = forms.BooleanField(required=False)
+    acknowledge_critical = forms.BooleanField(required=False)
     confirm = forms.BooleanField(required=False)
 
     def __init__(self, *args, action: str = "", **kwargs) -> None:

@@ -102,6 +102,13 @@ class LifecycleRequest(models.Model):
     end_of_support = models.DateField(null=True, blank=True)
     migration_notes = models.TextField(blank=True)
     acknowledge_dependents = models.BooleanField(default=False)
+    told = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="An approved offramp: whom it was announced to, as it stood at approval "
+        "(`dependents`: slugs of the products depending on it; `stakeholders`: those recorded "
+        "as using it, each with its criticality).",
+    )
     decision = models.OneToOneField(
         "lifecycle.Decision",
         null=True,

@@ -7,7 +7,8 @@ transaction (so the pages and the API notify alike):
   rejected, withdrawn), unless they took the step themselves;
 - the seat holders of the deciding body, when a review opens its decision;
 - when an offramp is approved, the maintainers of the products that depend on the
-  offramped product, and the contact of each stakeholder recorded as using it.
+  offramped product, and, for each stakeholder recorded as using it, the use's contact
+  address and the stakeholder's own contacts (registry users).
 
 The actor is never told about their own step. A user who turned a kind off on the account
 page (``accounts.Preferences``) is not sent it; a user without an address is skipped. Each
@@ -37,7 +38,7 @@ from django.urls import reverse
 
 from accounts.models import Preferences
 from lifecycle.models import Decision, LifecycleRequest
-from products.models import Product
+from products.models import Product, Stakeholder
 from spokes.models import Seat
 
 logger = logging.getLogger(__name__)
@@ -129,15 +130,25 @@ def decision_opened(req: LifecycleRequest, decision: Decision, *, by) -> None:
     _send_on_commit(notices)
 
 
-def offramp_approved(req: LifecycleRequest, *, uses, by) -> None:
-    """Tell those who rely on an offramped product: the maintainers of every product with a
-    recorded dependency on it (members of a spoke or not: the checklist weighs the active
-    ones, but every team building on it needs to know) and the contacts of the
-    stakeholders' ``uses``."""
-    product, community = req.product, req.community
-    dependents = list(
-        Product.objects.filter(dependencies__depends_on=product).exclude(pk=product.pk).distinct()
+def dependents_to_tell(product: Product) -> list[Product]:
+    """Every product with a recorded dependency on ``product`` (members of a spoke or not:
+    the checklist weighs the active ones, but every team building on it needs to know)."""
+    return list(
+        Product.objects.filter(dependencies__depends_on=product)
+        .exclude(pk=product.pk)
+        .distinct()
+        .order_by("name")
     )
+
+
+def offramp_approved(req: LifecycleRequest, *, uses, by, dependents=None) -> None:
+    """Tell those who rely on an offramped product: the maintainers of the ``dependents``
+    (``dependents_to_tell``, read here when not given) and, for each stakeholder of
+    ``uses``, the use's contact address and the stakeholder's own contacts (registry
+    users)."""
+    product, community = req.product, req.community
+    if dependents is None:
+        dependents = dependents_to_tell(product)
     plan = _plan_lines(req)
     request_url = _absolute(req.get_absolute_url())
     product_url = _absolute(product.get_absolute_url())
@@ -172,25 +183,52 @@ def offramp_approved(req: LifecycleRequest, *, uses, by) -> None:
 
     contacts = [(use, contact_address(use.contact)) for use in uses]
     silenced = _opted_out_addresses([a for _, a in contacts if a], Kind.OFFRAMPS)
+    speakers = _stakeholder_contacts([use.stakeholder_id for use in uses], by=by)
     for use, address in contacts:
-        if not address or address.lower() in silenced:
-            continue
-        stakeholder = use.stakeholder
-        subject = f"{product} is offramped from {community} (used by {stakeholder})"
-        lines = [
-            "Hello,",
-            "",
-            f"{product} has left {community} (offramp request #{req.pk}, approved). "
-            f"{stakeholder} is recorded in the registry as using it"
-            + (f" ({use.note.strip()})." if use.note.strip() else "."),
-            *plan,
-            "",
-            f"The request: {request_url}",
-            f"{product}: {product_url}",
-        ]
-        why = f"you are the registry's contact at {stakeholder} for {product}"
-        notices.append(Notice(address, subject, _body(lines, None, why)))
+        addresses = [address] if address and address.lower() not in silenced else []
+        addresses += [user.email for user in speakers.get(use.stakeholder_id, [])]
+        for to in addresses:
+            notices.append(_stakeholder_notice(req, use, to, plan, request_url, product_url))
     _send_on_commit(notices)
+
+
+def _stakeholder_contacts(stakeholder_ids: list[int], *, by) -> dict[int, list]:
+    """The contacts (registry users) of each stakeholder who want offramp notices, but the
+    actor (two queries)."""
+    if not stakeholder_ids:
+        return {}
+    links = Stakeholder.contacts.through.objects.filter(
+        stakeholder_id__in=stakeholder_ids, user__is_active=True
+    ).select_related("user")
+    users = _wanted(
+        _distinct_users(link.user for link in links if not _same_user(link.user, by)),
+        Kind.OFFRAMPS,
+    )
+    wanted = {u.pk for u in users}
+    by_stakeholder: dict[int, list] = {}
+    for link in links:
+        if link.user_id in wanted:
+            by_stakeholder.setdefault(link.stakeholder_id, []).append(link.user)
+    return by_stakeholder
+
+
+def _stakeholder_notice(req, use, to: str, plan, request_url: str, product_url: str) -> Notice:
+    product, community, stakeholder = req.product, req.community, use.stakeholder
+    subject = f"{product} is offramped from {community} (used by {stakeholder})"
+    lines = [
+        "Hello,",
+        "",
+        f"{product} has left {community} (offramp request #{req.pk}, approved). "
+        f"{stakeholder} is recorded in the registry as using it"
+        + (f" ({use.note.strip()})." if use.note.strip() else "."),
+        f"How much it relies on {product}: {use.get_criticality_display().lower()}.",
+        *plan,
+        "",
+        f"The request: {request_url}",
+        f"{product}: {product_url}",
+    ]
+    why = f"you are the registry's contact at {stakeholder} for {product}"
+    return Notice(to, subject, _body(lines, None, why))
 
 
 # --- Helpers ----------------------------------------------------------------------------

@@ -20,6 +20,23 @@ from products.serializers import UsedBySerializer
 from spokes.models import Community
 
 
+class ToldStakeholderSerializer(serializers.Serializer):
+    stakeholder = serializers.CharField(help_text="Slug.")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    criticality = serializers.CharField()
+
+
+class ToldSerializer(serializers.Serializer):
+    """Whom an approved offramp was announced to, as it stood at approval (empty for any
+    other request)."""
+
+    dependents = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Slugs of dependent products."
+    )
+    stakeholders = ToldStakeholderSerializer(many=True, required=False)
+
+
 class LifecycleRequestSerializer(serializers.ModelSerializer):
     product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     community = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -28,6 +45,7 @@ class LifecycleRequestSerializer(serializers.ModelSerializer):
     )
     successor = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     decision = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    told = serializers.SerializerMethodField()
     url = AbsoluteURLField(source="get_absolute_url", help_text="The request's page.")
 
     class Meta:
@@ -47,6 +65,7 @@ class LifecycleRequestSerializer(serializers.ModelSerializer):
             "migration_notes",
             "acknowledge_dependents",
             "decision",
+            "told",
             "created_at",
             "updated_at",
             "submitted_at",
@@ -54,6 +73,10 @@ class LifecycleRequestSerializer(serializers.ModelSerializer):
             "url",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ToldSerializer)
+    def get_told(self, obj: LifecycleRequest) -> dict:
+        return obj.told or {}
 
 
 class _PlanFields(serializers.Serializer):
@@ -96,6 +119,12 @@ class ApproveSerializer(ActionSerializer):
         slug_field="slug", queryset=Product.objects.all(), required=False, allow_null=True
     )
     acknowledge_dependents = serializers.BooleanField(required=False, default=False)
+    acknowledge_critical = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="An offramp of a product a stakeholder marks critical: the approver "
+        "acknowledges the critical uses (without it, 409 naming the stakeholders).",
+    )
 
 
 def checklist_payload(
@@ -158,6 +187,7 @@ class DecisionSerializer(serializers.ModelSerializer):
     body = serializers.StringRelatedField(allow_null=True)
     closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     request = serializers.SerializerMethodField()
+    told = serializers.SerializerMethodField()
     votes = VoteSerializer(many=True, read_only=True)
     tally = serializers.SerializerMethodField()
     seats = serializers.SerializerMethodField()
@@ -177,6 +207,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "request",
             "outcome",
             "rationale",
+            "told",
             "opened_at",
             "closed_at",
             "closed_by",
@@ -196,6 +227,14 @@ class DecisionSerializer(serializers.ModelSerializer):
             return obj.request.pk
         except Decision.request.RelatedObjectDoesNotExist:
             return None
+
+    @extend_schema_field(ToldSerializer)
+    def get_told(self, obj: Decision) -> dict:
+        """Its request's ``told``: whom an approved offramp was announced to."""
+        try:
+            return obj.request.told or {}
+        except Decision.request.RelatedObjectDoesNotExist:
+            return {}
 
     @extend_schema_field(TallySerializer)
     def get_tally(self, obj: Decision) -> dict:

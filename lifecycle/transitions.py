@@ -241,10 +241,13 @@ def request_approve(
     rationale: str = "",
     successor: Product | None = None,
     acknowledge_dependents: bool | None = None,
+    acknowledge_critical: bool = False,
 ) -> LifecycleRequest:
-    """in_review → approved, when every checklist item passes and, where the governance body
-    requires a vote, quorum and threshold are met. An onramp opens a new active membership;
-    an offramp closes the active one with the plan recorded."""
+    """in_review → approved, when every checklist item passes, the approver acknowledges
+    the uses a stakeholder marks critical (an offramp; ``acknowledge_critical``) and, where
+    the governance body requires a vote, quorum and threshold are met. An onramp opens a new
+    active membership; an offramp closes the active one with the plan recorded, and records
+    whom it is announced to (``told``)."""
     _authorise(by, request, "approve")
     if successor is not None:
         _validate_fields(kind=request.kind, product=request.product, successor=successor, reason="")
@@ -254,7 +257,11 @@ def request_approve(
             locked.successor = successor
         if acknowledge_dependents is not None:
             locked.acknowledge_dependents = acknowledge_dependents
-        result, decision = _approvable(locked, by)
+        check, decision = _approvable(locked, by, acknowledge_critical=acknowledge_critical)
+        result = check.checklist
+        dependents = (
+            notifications.dependents_to_tell(locked.product) if locked.kind == Kind.OFFRAMP else []
+        )
         _move(
             locked,
             "approve",
@@ -263,38 +270,83 @@ def request_approve(
             decision=decision,
             successor=locked.successor,
             acknowledge_dependents=locked.acknowledge_dependents,
+            told=told_record(dependents, result.uses) if locked.kind == Kind.OFFRAMP else {},
         )
-        _record_approval(locked, by, rationale, result, decision)
+        _record_approval(locked, by, rationale, check, decision)
         if locked.kind == Kind.ONRAMP:
             _onramp(locked, by)
         else:
             _offramp(locked, by)
-            notifications.offramp_approved(locked, uses=result.uses, by=by)
+            notifications.offramp_approved(locked, uses=result.uses, dependents=dependents, by=by)
         notifications.request_moved(locked, by=by, rationale=rationale)
     _refresh(request, locked)
     return request
 
 
+def told_record(dependents: Iterable[Product], uses: Iterable) -> dict:
+    """What an approved offramp keeps of whom it was announced to (``LifecycleRequest.told``):
+    the products depending on it and the stakeholders using it, with their criticality."""
+    return {
+        "dependents": sorted(p.slug for p in dependents),
+        "stakeholders": [
+            {
+                "stakeholder": use.stakeholder.slug,
+                "name": use.stakeholder.name,
+                "kind": use.stakeholder.kind,
+                "criticality": use.criticality,
+            }
+            for use in uses
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class ApprovalCheck:
-    """What approving a request waits for: the checklist's failing items and, where the
+    """What approving a request waits for: the checklist's failing items, the approver's
+    acknowledgement of the uses a stakeholder marks critical (offramps), and, where the
     governance body requires a vote, the votes still missing. ``request_approve`` refuses
-    with ``refusal()``; the request page lists ``reasons`` beside a disabled Approve button."""
+    with ``refusal()``; the request page lists ``reasons`` beside a disabled Approve button
+    and offers the acknowledgement when ``critical`` is not empty."""
 
     checklist: checklist.Checklist
     votes_missing: str | None  # decisions.approval_blocker's sentence, None when met
+    # Offramp: the uses a stakeholder marks critical, and whether the approver acknowledged
+    # them (their body's ``acknowledge_critical``).
+    critical: tuple = ()
+    critical_acknowledged: bool = False
+
+    @property
+    def critical_missing(self) -> str | None:
+        """The sentence naming the critical uses still to acknowledge, None when none is."""
+        if not self.critical or self.critical_acknowledged:
+            return None
+        names = ", ".join(
+            f"{use.stakeholder.name} ({use.stakeholder.get_kind_display()})"
+            for use in self.critical
+        )
+        product = self.critical[0].product
+        return (
+            f"Critical for {names}: {product} is marked critical by "
+            f"{'this stakeholder' if len(self.critical) == 1 else 'these stakeholders'}; "
+            "the approver must acknowledge the critical uses (acknowledge_critical)."
+        )
 
     @property
     def ready(self) -> bool:
-        return self.checklist.passed and self.votes_missing is None
+        return (
+            self.checklist.passed and self.votes_missing is None and self.critical_missing is None
+        )
 
     @property
     def reasons(self) -> list[str]:
-        """One line per thing missing: each failing checklist item, then the votes."""
+        """One line per thing missing: each failing checklist item, the critical uses, then
+        the votes."""
         lines = [
             item.label + (f" ({item.detail})" if item.detail else "")
             for item in self.checklist.failing
         ]
+        if self.critical_missing:
+            lines.append(self.critical_missing)
         if self.votes_missing:
             lines.append(self.votes_missing)
         return lines
@@ -305,6 +357,8 @@ class ApprovalCheck:
                 "Cannot approve: the checklist has failing items: "
                 f"{self.checklist.failing_summary()}"
             )
+        if self.critical_missing:
+            return f"Cannot approve: {self.critical_missing}"
         if self.votes_missing:
             return f"Cannot approve yet. {self.votes_missing}"
         return None
@@ -316,11 +370,14 @@ def approval_check(
     decision: Decision | None = None,
     successor: Product | None = None,
     acknowledge_dependents: bool | None = None,
+    acknowledge_critical: bool = False,
 ) -> ApprovalCheck:
     """Whether ``request`` may be approved now, and if not why (the rule ``request_approve``
     applies). ``decision`` is the request's decision (None: the one approval would open,
-    with no votes yet); ``successor``/``acknowledge_dependents`` as the approve body may
-    carry them."""
+    with no votes yet); ``successor``/``acknowledge_dependents``/``acknowledge_critical``
+    as the approve body may carry them. An offramp of a product a stakeholder marks
+    critical is refused unless the approver acknowledges it: neither a successor nor the
+    requester's acknowledgement of dependents stands in for the approver's."""
     result = checklist.compute(
         request, successor=successor, acknowledge_dependents=acknowledge_dependents
     )
@@ -329,30 +386,46 @@ def approval_check(
             community=request.community,
             body=GovernanceBody.objects.filter(community_id=request.community_id).first(),
         )
-    return ApprovalCheck(result, decisions.approval_blocker(decision))
+    critical = tuple(result.critical_uses) if request.kind == Kind.OFFRAMP else ()
+    for use in critical:
+        use.product = request.product  # named in the sentence, without a query
+    return ApprovalCheck(
+        result,
+        decisions.approval_blocker(decision),
+        critical=critical,
+        critical_acknowledged=acknowledge_critical,
+    )
 
 
-def _approvable(locked: LifecycleRequest, by) -> tuple[checklist.Checklist, Decision]:
-    """The passing checklist and the pending decision whose votes allow approval, or
-    TransitionNotAllowed saying what is missing."""
+def _approvable(
+    locked: LifecycleRequest, by, *, acknowledge_critical: bool = False
+) -> tuple[ApprovalCheck, Decision]:
+    """The check (its checklist passing) and the pending decision whose votes allow
+    approval, or TransitionNotAllowed saying what is missing."""
     decision = _decision_for(locked, by)
-    check = approval_check(locked, decision=decision)
+    check = approval_check(locked, decision=decision, acknowledge_critical=acknowledge_critical)
     refusal = check.refusal()
     if refusal:
         raise TransitionNotAllowed(refusal)
-    return check.checklist, decision
+    return check, decision
 
 
 def _record_approval(
-    locked: LifecycleRequest, by, rationale: str, result: checklist.Checklist, decision: Decision
+    locked: LifecycleRequest, by, rationale: str, check: ApprovalCheck, decision: Decision
 ) -> None:
     """Close the decision with the plan and append the approval's events."""
+    result = check.checklist
     plan = {
         "successor": locked.successor.slug if locked.successor else None,
         "acknowledge_dependents": locked.acknowledge_dependents,
         "dependents": [p.slug for p in result.dependents],
         "stakeholders": [s.slug for s in result.stakeholders],
     }
+    if check.critical:
+        plan["critical"] = [use.stakeholder.slug for use in check.critical]
+        plan["acknowledge_critical"] = True
+    if locked.told:
+        plan["told"] = locked.told
     decisions.close_decision(
         decision=decision,
         outcome=Decision.Outcome.APPROVED,
@@ -460,16 +533,20 @@ def action_arguments(
     rationale: str = "",
     successor: Product | None = None,
     acknowledge_dependents: bool = False,
+    acknowledge_critical: bool = False,
 ) -> dict:
     """The service arguments an action's body (page form or API) stands for. Every action
     takes a rationale; approve may add a successor or the acknowledgement of dependents,
-    never remove one already recorded on the request."""
+    never remove one already recorded on the request, and may carry the approver's
+    acknowledgement of the uses a stakeholder marks critical."""
     arguments: dict = {"rationale": rationale or ""}
     if action == "approve":
         if successor is not None:
             arguments["successor"] = successor
         if acknowledge_dependents:
             arguments["acknowledge_dependents"] = True
+        if acknowledge_critical:
+            arguments["acknowledge_critical"] = True
     return arguments
 
 
@@ -548,6 +625,8 @@ def _decision_rationale(rationale: str, req: LifecycleRequest, plan: dict) -> st
         notes.append(f"Successor: {plan['successor']}.")
     if plan["acknowledge_dependents"]:
         notes.append("Impact on dependents and users acknowledged.")
+    if plan.get("critical"):
+        notes.append(f"Critical for: {', '.join(plan['critical'])}; acknowledged by the approver.")
     return "\n\n".join(part for part in (rationale, " ".join(notes)) if part)
 
 

@@ -185,7 +185,8 @@ class _Action:
 class _Approval:
     check: transitions.ApprovalCheck
     # Whether the approve form can still succeed: its own fields (an offramp's
-    # acknowledgement of dependents) may settle the one item left failing.
+    # acknowledgement of dependents, the approver's of critical uses) may settle what is
+    # left.
     possible: bool
 
 
@@ -194,7 +195,9 @@ def _approval(req: LifecycleRequest, decision: Decision | None) -> _Approval:
     check = transitions.approval_check(req, decision=decision)
     possible = check.ready
     if not possible and req.kind == LifecycleRequest.Kind.OFFRAMP:
-        with_form = transitions.approval_check(req, decision=decision, acknowledge_dependents=True)
+        with_form = transitions.approval_check(
+            req, decision=decision, acknowledge_dependents=True, acknowledge_critical=True
+        )
         possible = with_form.ready
     return _Approval(check, possible)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from accounts.roles import is_hub_admin, is_signed_in
-from products.models import Assessment, Membership, Product
+from products.models import Assessment, Membership, Product, Stakeholder
 from spokes.access import is_community_lead, lead_community_ids
 from spokes.models import Community, PolicySet
 
@@ -47,15 +47,72 @@ def can_assess(user, product: Product) -> bool:
     return product.memberships.filter(community_id__in=leads).exists()
 
 
-def can_record_use(user, product: Product) -> bool:
-    """Record (or remove) a stakeholder's use of a product: the same people who assess it
-    — its maintainers, leads of a community it belongs to, and hub admins."""
-    return can_assess(user, product)
+def is_stakeholder_contact(user, stakeholder: Stakeholder) -> bool:
+    """Whether ``user`` is one of the stakeholder's own contacts (``Stakeholder.contacts``)."""
+    if not is_signed_in(user):
+        return False
+    cache = getattr(user, "_stakeholder_contact_ids", None)
+    if cache is None:
+        cache = set(user.stakeholder_contacts.values_list("pk", flat=True))
+        user._stakeholder_contact_ids = cache
+    return stakeholder.pk in cache
+
+
+def leads_a_community_of(user, product: Product) -> bool:
+    """Whether ``user`` leads a community ``product`` belongs to (active or offramped)."""
+    leads = lead_community_ids(user)
+    return bool(leads) and product.memberships.filter(community_id__in=leads).exists()
+
+
+def can_record_use(user, product: Product, stakeholder: Stakeholder | None = None) -> bool:
+    """Record, change or remove ``stakeholder``'s use of ``product``: hub admins; leads of
+    a community the product belongs to; and the stakeholder's own contacts, for that
+    stakeholder's uses only. The product's maintainers are not asked: who relies on a
+    product is a fact for its community and its users to state, not for its team.
+    ``stakeholder`` None asks whether the user may record any stakeholder's use."""
+    if is_hub_admin(user):
+        return True
+    if not is_signed_in(user):
+        return False
+    if leads_a_community_of(user, product):
+        return True
+    return stakeholder is not None and is_stakeholder_contact(user, stakeholder)
+
+
+def may_record_uses(user) -> bool:
+    """The check asked before a use page's form is read: only hub admins, leads of some
+    community and stakeholders' contacts may ever record a use (which: ``can_record_use``)."""
+    if is_hub_admin(user):
+        return True
+    if not is_signed_in(user):
+        return False
+    return bool(lead_community_ids(user)) or user.stakeholder_contacts.exists()
+
+
+def may_record_uses_for(user, stakeholder: Stakeholder) -> bool:
+    """Whether ``user`` may record some use of ``stakeholder``: hub admins and its contacts
+    (any product), leads of some community (their communities' products)."""
+    if is_hub_admin(user) or is_stakeholder_contact(user, stakeholder):
+        return True
+    return bool(lead_community_ids(user))
 
 
 def can_manage_stakeholders(user) -> bool:
-    """Stakeholder records (facilities, vendors, agencies ...) are the hub's."""
+    """Stakeholder records (facilities, vendors, agencies ...) are the hub's: hub admins
+    create them, change any field and name their contacts."""
     return is_hub_admin(user)
+
+
+# What a stakeholder's own contact may change on its record (the rest is the hub's).
+CONTACT_EDITABLE_FIELDS = frozenset({"website", "summary"})
+
+
+def can_edit_stakeholder(user, stakeholder: Stakeholder, fields: Iterable[str] = ()) -> bool:
+    """Change ``fields`` of ``stakeholder``: hub admins any; its own contacts only its
+    website and summary. With no fields: whether the user may change any of them."""
+    if can_manage_stakeholders(user):
+        return True
+    return is_stakeholder_contact(user, stakeholder) and set(fields) <= CONTACT_EDITABLE_FIELDS
 
 
 # --- Waivers and interoperability (DESIGN §10) ---------------------------------------
@@ -128,8 +185,8 @@ def can_confirm_interoperability(user, product: Product, partner: Product | None
 #                 a record must match an existing membership field for field
 #   assessments   only of a product they may assess (can_assess), or one the file creates;
 #                 `assessed_by` only themselves, unless the assessment already names another
-#   uses          only of a product they may record uses of (can_record_use), or one the
-#                 file creates
+#   uses          only of a product in the registry they may record the use of
+#                 (can_record_use: a community of it they lead, or the stakeholder's contact)
 #   communities, policy sets, stakeholders: hub admins only.
 #   creating the accounts a file names (create_accounts): hub admins only — an account
 #                 is the hub's, not a community's.
@@ -140,6 +197,10 @@ def can_confirm_interoperability(user, product: Product, partner: Product | None
 # import may proceed, or the reason it may not, naming the first offending record.
 
 IMPORTERS = "Only hub admins and community leads may import files."
+USE_REFUSED = (
+    "only hub admins, leads of a community the product belongs to, or the stakeholder's own "
+    "contacts may record its uses."
+)
 CREATE_ACCOUNTS = "Only hub admins may create accounts through an import."
 
 
@@ -271,12 +332,16 @@ def _assessed_by(r) -> bool:
 
 
 def catalog_uses_refusal(user, parsed: Catalog, products: _Products) -> str | None:
+    """can_record_use, as ``products.services.record_use``: the product must be in the
+    registry (a product the file creates belongs to no community the importer leads), and
+    the importer must lead a community it belongs to or be the stakeholder's contact."""
+    slugs = {r["stakeholder"] for r in parsed.uses}
+    stakeholders = {s.slug: s for s in Stakeholder.objects.filter(slug__in=slugs)}
     for r in parsed.uses:
-        if not products.may(can_record_use, r["product"]):
-            return (
-                f"{_row(parsed, 'use', r)}: only the product's maintainers, leads of a "
-                "community it belongs to, or a hub admin may record its uses."
-            )
+        product = products.existing.get(r["product"])
+        stakeholder = stakeholders.get(r["stakeholder"])
+        if product is None or not can_record_use(user, product, stakeholder):
+            return f"{_row(parsed, 'use', r)}: {USE_REFUSED}"
     return None
 
 

@@ -30,7 +30,7 @@ class MembershipInline(admin.TabularInline):
 class ProductUseInline(admin.TabularInline):
     model = ProductUse
     extra = 0
-    fields = ["stakeholder", "note", "contact", "source"]
+    fields = ["stakeholder", "criticality", "note", "contact", "source"]
     autocomplete_fields = ["stakeholder"]
 
 
@@ -71,7 +71,7 @@ class AssessmentAdmin(SimpleHistoryAdmin):
 class StakeholderUseInline(admin.TabularInline):
     model = ProductUse
     extra = 0
-    fields = ["product", "note", "contact", "source"]
+    fields = ["product", "criticality", "note", "contact", "source"]
     autocomplete_fields = ["product"]
 
 
@@ -81,6 +81,7 @@ class StakeholderAdmin(SimpleHistoryAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "slug", "summary"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["contacts"]
     inlines = [StakeholderUseInline]
     # A website typed without a scheme is an https one (and Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -88,8 +89,8 @@ class StakeholderAdmin(SimpleHistoryAdmin):
 
 @admin.register(ProductUse)
 class ProductUseAdmin(SimpleHistoryAdmin):
-    list_display = ["product", "stakeholder", "note", "source", "created_at"]
-    list_filter = ["stakeholder__kind", "stakeholder"]
+    list_display = ["product", "stakeholder", "criticality", "note", "source", "created_at"]
+    list_filter = ["criticality", "stakeholder__kind", "stakeholder"]
     search_fields = ["product__name", "product__slug", "stakeholder__name", "note", "contact"]
     autocomplete_fields = ["product", "stakeholder"]
     list_select_related = ["product", "stakeholder"]

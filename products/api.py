@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
@@ -59,6 +60,7 @@ from products.serializers import (
 )
 from spokes.models import PolicySet
 
+User = get_user_model()
 WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: stale If-Match."
 
 
@@ -66,7 +68,10 @@ def _uses_with_stakeholders():
     return ProductUse.objects.select_related("stakeholder").order_by("stakeholder__name", "pk")
 
 
-USE_PERMISSION = "Maintainers of the product, leads of a community it belongs to, and hub admins."
+USE_PERMISSION = (
+    "Hub admins, leads of a community the product belongs to, and the stakeholder's own "
+    "contacts (for that stakeholder's uses)."
+)
 
 
 @extend_schema_view(
@@ -176,8 +181,16 @@ class ProductViewSet(SlugResourceViewSet):
         ).data
         return with_etag(request, Response(data))
 
-    def _product_for_uses(self, request, slug: str) -> Product:
+    def _product_for_uses(self, request, slug: str, stakeholder: object = None) -> Product:
+        """The product, once the user may write the use of the stakeholder named (by the
+        body or the path; an unknown one is asked as None: only those who may record any
+        stakeholder's use get past, to a 400 or 404)."""
         product = get_object_or_404(Product, slug=slug)
+        self.use_stakeholder = (
+            Stakeholder.objects.filter(slug=stakeholder).first()
+            if isinstance(stakeholder, str) and re.fullmatch(SLUG_RE, stakeholder)
+            else None
+        )
         # Permission before anything else: a refused write changes nothing.
         self.check_object_permissions(request, product)
         return product
@@ -185,7 +198,8 @@ class ProductViewSet(SlugResourceViewSet):
     @extend_schema(
         methods=["GET"],
         summary="Stakeholders recorded as using a product",
-        description="By stakeholder name, with the note, contact and source of each record. "
+        description="By stakeholder name, with the criticality, note, contact and source of "
+        "each record. "
         "404 for an unknown product.",
         responses={200: ProductUseSerializer(many=True)},
         filters=False,
@@ -193,9 +207,11 @@ class ProductViewSet(SlugResourceViewSet):
     @extend_schema(
         methods=["POST"],
         summary="Record that a stakeholder uses a product (upsert)",
-        description="Adds the use (201), or updates the note, contact and source of the "
-        "existing one (200; fields left out keep their values). The offramp checklist "
-        "lists the product's users with its dependents. "
+        description="Adds the use (201), or updates the criticality, note, contact and "
+        "source of the existing one (200; fields left out keep their values; a new use is "
+        "`important` unless it says otherwise). The offramp checklist lists the product's "
+        "users with its dependents, and an offramp of a product a stakeholder marks "
+        "`critical` waits for the approver to acknowledge it. "
         + USE_PERMISSION
         + " 400: unknown stakeholder or invalid fields; 401: not signed in; 403: not "
         "allowed; 404: unknown product; 412: stale If-Match (the ETag of the use).",
@@ -212,7 +228,8 @@ class ProductViewSet(SlugResourceViewSet):
         pagination_class=None,
     )
     def uses(self, request, slug=None):
-        product = self._product_for_uses(request, slug)
+        named = request.data.get("stakeholder") if isinstance(request.data, dict) else None
+        product = self._product_for_uses(request, slug, named)
         if request.method == "GET":
             rows = _uses_with_stakeholders().filter(product=product).select_related("product")
             return with_etag(request, Response(ProductUseSerializer(rows, many=True).data))
@@ -255,7 +272,7 @@ class ProductViewSet(SlugResourceViewSet):
         pagination_class=None,
     )
     def remove_use(self, request, slug=None, stakeholder=None):
-        product = self._product_for_uses(request, slug)
+        product = self._product_for_uses(request, slug, stakeholder)
         target = get_object_or_404(Stakeholder, slug=stakeholder)
         existing = product.uses.filter(stakeholder=target).select_related("stakeholder").first()
         # A stale If-Match (the use changed since it was read) refuses the delete: 412.
@@ -285,13 +302,15 @@ class StakeholderFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="A stakeholder", description="Carries an ETag."),
     create=extend_schema(
         summary="Record a stakeholder",
-        description="Hub admins only. " + WRITE_ERRORS,
+        description="Hub admins only; `contacts` names the registry users who speak for it "
+        "(they may record its uses). " + WRITE_ERRORS,
         request=StakeholderWriteSerializer,
         responses={201: StakeholderSerializer},
     ),
     partial_update=extend_schema(
         summary="Change a stakeholder",
-        description="Hub admins only; the slug cannot change. " + WRITE_ERRORS,
+        description="Hub admins change any field but the slug; the stakeholder's own "
+        "contacts change only its `website` and `summary`. " + WRITE_ERRORS,
         request=StakeholderWriteSerializer,
         responses={200: StakeholderSerializer},
     ),
@@ -309,7 +328,8 @@ class StakeholderViewSet(SlugResourceViewSet):
                 queryset=ProductUse.objects.select_related("product").order_by(
                     "product__name", "pk"
                 ),
-            )
+            ),
+            Prefetch("contacts", queryset=User.objects.order_by(User.USERNAME_FIELD)),
         )
 
     def perform_post(self, data: dict) -> Stakeholder:

@@ -167,6 +167,15 @@ class Dependency(models.Model):
         return f"{self.product} → {self.depends_on}"
 
 
+# Slugs that would collide with a page under /stakeholders/.
+RESERVED_STAKEHOLDER_SLUGS = frozenset({"new"})
+
+
+def validate_stakeholder_slug(value: str) -> None:
+    if value in RESERVED_STAKEHOLDER_SLUGS:
+        raise ValidationError(f"'{value}' is reserved; choose another slug.")
+
+
 class Stakeholder(models.Model):
     """An organisation recorded as using products: a DOE computing facility, an
     application team, a vendor, another agency, industry or an international partner."""
@@ -180,15 +189,22 @@ class Stakeholder(models.Model):
         INTERNATIONAL = "international", "International partner"
         OTHER = "other", "Other"
 
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_stakeholder_slug])
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
     website = models.URLField(blank=True, validators=[validate_web_url])
     summary = models.TextField(blank=True)
+    contacts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="stakeholder_contacts",
+        help_text="Registry users who speak for the stakeholder: each may record, change and "
+        "remove the stakeholder's own uses, and edit its website and summary.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[contacts])
 
     class Meta:
         ordering = ["name"]
@@ -196,12 +212,31 @@ class Stakeholder(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("hub:stakeholder-detail", kwargs={"slug": self.slug})
+
 
 class ProductUse(models.Model):
-    """A stakeholder recorded as using a product: the offramp impact check lists it."""
+    """A stakeholder recorded as using a product: the offramp impact check lists it, and an
+    offramp of a product a stakeholder marks critical waits for the approver to acknowledge
+    it (``lifecycle.transitions.approval_check``)."""
+
+    class Criticality(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        IMPORTANT = "important", "Important"
+        CONVENIENCE = "convenience", "Convenience"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="uses")
     stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="uses")
+    # Uses recorded before criticality existed read as important: recorded on purpose,
+    # but never said to be critical (which would hold up an offramp) nor a convenience.
+    criticality = models.CharField(
+        max_length=12,
+        choices=Criticality.choices,
+        default=Criticality.IMPORTANT,
+        help_text="How much the stakeholder relies on the product: critical (an offramp "
+        "waits for the approver to acknowledge it), important, or a convenience.",
+    )
     note = models.TextField(blank=True, help_text="How or what for it is used.")
     contact = models.CharField(
         max_length=300, blank=True, help_text="Whom to tell at the stakeholder."

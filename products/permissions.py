@@ -36,20 +36,26 @@ class CanAssess(SignedIn):
 
 
 class CanRecordUse(SignedIn):
-    """Who uses a product: its maintainers, leads of a community it belongs to, hub admins
-    (the object is the product)."""
+    """Who uses a product: hub admins, leads of a community it belongs to, and a
+    stakeholder's own contacts for its uses (the object is the product; the stakeholder
+    the write names is ``view.use_stakeholder``, None when it names none that exists)."""
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return product_access.can_record_use(request.user, obj)
+        stakeholder = getattr(view, "use_stakeholder", None)
+        return product_access.can_record_use(request.user, obj, stakeholder)
 
 
 class CanManageStakeholders(SignedIn):
-    """Stakeholder records: hub admins."""
+    """Stakeholder records: hub admins create them; hub admins and a stakeholder's own
+    contacts may change one (the service refuses a contact any field but its website and
+    summary)."""
 
     def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and product_access.can_manage_stakeholders(
-            request.user
-        )
+        if not super().has_permission(request, view):
+            return False
+        if request.method == "POST":
+            return product_access.can_manage_stakeholders(request.user)
+        return True
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return product_access.can_manage_stakeholders(request.user)
+        return product_access.can_edit_stakeholder(request.user, obj)

@@ -204,7 +204,7 @@ class UsedBySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProductUse
-        fields = ("stakeholder", "name", "kind", "note")
+        fields = ("stakeholder", "name", "kind", "criticality", "note")
 
 
 class ProductListSerializer(serializers.ListSerializer):
@@ -764,6 +764,7 @@ class ProductUseSerializer(serializers.ModelSerializer):
             "stakeholder",
             "name",
             "kind",
+            "criticality",
             "note",
             "contact",
             "source",
@@ -773,10 +774,15 @@ class ProductUseSerializer(serializers.ModelSerializer):
 
 
 class ProductUseWriteSerializer(serializers.Serializer):
-    """POST `products/{slug}/uses/`: adds the use, or updates note/contact/source of the
-    existing one (fields left out keep their values)."""
+    """POST `products/{slug}/uses/`: adds the use, or updates criticality/note/contact/source
+    of the existing one (fields left out keep their values)."""
 
     stakeholder = serializers.SlugField(help_text="Slug of a recorded stakeholder.")
+    criticality = serializers.ChoiceField(
+        choices=ProductUse.Criticality.choices,
+        required=False,
+        help_text="How much the stakeholder relies on it (a new use: important).",
+    )
     note = serializers.CharField(required=False, allow_blank=True)
     contact = serializers.CharField(required=False, allow_blank=True, max_length=300)
     source = serializers.CharField(
@@ -794,25 +800,37 @@ class ProductUseWriteSerializer(serializers.Serializer):
 
 
 class StakeholderProductSerializer(serializers.ModelSerializer):
-    """A product a stakeholder is recorded as using."""
+    """A product a stakeholder is recorded as using, and how critically."""
 
     product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     name = serializers.CharField(source="product.name", read_only=True)
 
     class Meta:
         model = ProductUse
-        fields = ("product", "name", "note")
+        fields = ("product", "name", "criticality", "note")
 
 
 class StakeholderSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api-stakeholder-detail", lookup_field="slug"
     )
+    html_url = AbsoluteURLField(source="get_absolute_url", help_text="The stakeholder's page.")
+    uses = StakeholderProductSerializer(
+        many=True,
+        read_only=True,
+        help_text="What it relies on: each product (slug), how critically and why.",
+    )
     products = StakeholderProductSerializer(
         source="uses",
         many=True,
         read_only=True,
-        help_text="Products it is recorded as using (by product name).",
+        help_text="The same list as `uses` (the name it first had).",
+    )
+    contacts = serializers.SlugRelatedField(
+        slug_field="username",
+        many=True,
+        read_only=True,
+        help_text="Registry users who speak for it (they may record its uses).",
     )
 
     class Meta:
@@ -823,17 +841,28 @@ class StakeholderSerializer(serializers.ModelSerializer):
             "kind",
             "website",
             "summary",
+            "uses",
             "products",
+            "contacts",
             "created_at",
             "updated_at",
             "url",
+            "html_url",
         )
 
 
 class StakeholderWriteSerializer(serializers.ModelSerializer):
+    contacts = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        help_text="Usernames of its contacts (replaces the list; hub admins only).",
+    )
+
     class Meta:
         model = Stakeholder
-        fields = ("slug", "name", "kind", "website", "summary")
+        fields = ("slug", "name", "kind", "website", "summary", "contacts")
 
     def validate_slug(self, value: str) -> str:
         if self.instance is not None and value != self.instance.slug:

@@ -19,7 +19,15 @@ from events.log import Verb, record
 from events.validation import check_web_urls
 from products import access as product_access
 from products import compliance_store
-from products.models import Area, Assessment, Dependency, Product, ProductUse, Stakeholder
+from products.models import (
+    Area,
+    Assessment,
+    Dependency,
+    Product,
+    ProductUse,
+    Stakeholder,
+    validate_stakeholder_slug,
+)
 from spokes.models import Policy
 
 PRODUCT_FIELDS = (
@@ -333,45 +341,93 @@ def update_assessment(*, assessment: Assessment, by, **changes: Any) -> Assessme
 # --- Stakeholders and the products they use --------------------------------------------
 
 STAKEHOLDER_FIELDS = ("name", "kind", "website", "summary")
-USE_FIELDS = ("note", "contact", "source")
+USE_FIELDS = ("criticality", "note", "contact", "source")
+USE_REFUSED = (
+    "Only hub admins, leads of a community the product belongs to, or the stakeholder's own "
+    "contacts may record who uses it."
+)
+
+
+def _check_use_values(fields: dict[str, Any]) -> None:
+    criticality = fields.get("criticality")
+    if criticality is not None and criticality not in ProductUse.Criticality.values:
+        choices = ", ".join(ProductUse.Criticality.values)
+        raise ValidationError({"criticality": [f"Choose one of: {choices}."]})
+
+
+def _set_contacts(stakeholder: Stakeholder, contacts: Iterable, *, by) -> dict[str, list[str]]:
+    """Make ``contacts`` (users) the stakeholder's contacts; the usernames added and removed."""
+    wanted = {user.pk: user for user in contacts}
+    current = {user.pk: user for user in stakeholder.contacts.all()}
+    added = [u for pk, u in wanted.items() if pk not in current]
+    removed = [u for pk, u in current.items() if pk not in wanted]
+    if added or removed:
+        stakeholder._history_user = by
+        stakeholder.contacts.set(list(wanted.values()))
+    return {
+        "added": sorted(u.get_username() for u in added),
+        "removed": sorted(u.get_username() for u in removed),
+    }
 
 
 @transaction.atomic
-def create_stakeholder(*, by, slug: str, name: str, **fields: Any) -> Stakeholder:
-    """Record a stakeholder organisation (hub admins)."""
+def create_stakeholder(
+    *, by, slug: str, name: str, contacts: Iterable | None = None, **fields: Any
+) -> Stakeholder:
+    """Record a stakeholder organisation (hub admins), with the users who are its contacts."""
     if not product_access.can_manage_stakeholders(by):
         raise PermissionDenied("Only hub admins may record stakeholders.")
     unknown = set(fields) - set(STAKEHOLDER_FIELDS)
     if unknown:
         raise TypeError(f"Unknown stakeholder fields: {sorted(unknown)}")
     _check_urls(fields)
+    validate_stakeholder_slug(slug)
     stakeholder = Stakeholder(slug=slug, name=name, **fields)
     stakeholder._history_user = by
     stakeholder.save()
-    record(Verb.STAKEHOLDER_CREATED, actor=by, data={"stakeholder": slug})
+    data: dict[str, Any] = {"stakeholder": slug}
+    if contacts:
+        data["contacts"] = _set_contacts(stakeholder, contacts, by=by)["added"]
+    record(Verb.STAKEHOLDER_CREATED, actor=by, data=data)
     return stakeholder
 
 
 @transaction.atomic
-def update_stakeholder(*, stakeholder: Stakeholder, by, **changes: Any) -> Stakeholder:
-    if not product_access.can_manage_stakeholders(by):
-        raise PermissionDenied("Only hub admins may change stakeholders.")
+def update_stakeholder(
+    *, stakeholder: Stakeholder, by, contacts: Iterable | None = None, **changes: Any
+) -> Stakeholder:
+    """Change a stakeholder's fields and (given) its contacts: hub admins anything; its own
+    contacts only the fields ``product_access.can_edit_stakeholder`` lets them. Only the
+    fields that change are checked, so a form sending every field back unchanged is fine."""
     changes.pop("slug", None)
     unknown = set(changes) - set(STAKEHOLDER_FIELDS)
     if unknown:
         raise TypeError(f"Unknown stakeholder fields: {sorted(unknown)}")
-    _check_urls(changes)
     changed = sorted(k for k, v in changes.items() if getattr(stakeholder, k) != v)
+    new_contacts = None if contacts is None else list(contacts)
+    contacts_change = new_contacts is not None and {u.pk for u in new_contacts} != set(
+        stakeholder.contacts.values_list("pk", flat=True)
+    )
+    asked = [*changed, *(["contacts"] if contacts_change else [])]
+    if not product_access.can_edit_stakeholder(by, stakeholder, asked):
+        if product_access.can_edit_stakeholder(by, stakeholder):
+            raise PermissionDenied(
+                "A stakeholder's contacts may change its website and summary; only hub "
+                "admins may change the rest."
+            )
+        raise PermissionDenied("Only hub admins and the stakeholder's contacts may change it.")
+    _check_urls(changes)
+    data: dict[str, Any] = {"stakeholder": stakeholder.slug, "fields": changed}
     if changed:
         for key in changed:
             setattr(stakeholder, key, changes[key])
         stakeholder._history_user = by
         stakeholder.save()
-        record(
-            Verb.STAKEHOLDER_UPDATED,
-            actor=by,
-            data={"stakeholder": stakeholder.slug, "fields": changed},
-        )
+    if contacts_change:
+        data["contacts"] = _set_contacts(stakeholder, new_contacts, by=by)
+        data["fields"] = [*changed, "contacts"]
+    if changed or contacts_change:
+        record(Verb.STAKEHOLDER_UPDATED, actor=by, data=data)
     return stakeholder
 
 
@@ -379,16 +435,15 @@ def update_stakeholder(*, stakeholder: Stakeholder, by, **changes: Any) -> Stake
 def record_use(
     *, product: Product, stakeholder: Stakeholder, by, **fields: Any
 ) -> tuple[ProductUse, bool]:
-    """Record that ``stakeholder`` uses ``product`` (or update the note, contact and source
-    of the existing record); (row, created). Fields left out keep their values."""
-    if not product_access.can_record_use(by, product):
-        raise PermissionDenied(
-            "Only the product's maintainers, its communities' leads or a hub admin may record "
-            "who uses it."
-        )
+    """Record that ``stakeholder`` uses ``product`` (or update the criticality, note,
+    contact and source of the existing record); (row, created). Fields left out keep their
+    values (a new use is important unless it says otherwise)."""
+    if not product_access.can_record_use(by, product, stakeholder):
+        raise PermissionDenied(USE_REFUSED)
     unknown = set(fields) - set(USE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown product use fields: {sorted(unknown)}")
+    _check_use_values(fields)
     use = (
         ProductUse.objects.select_for_update()
         .filter(product=product, stakeholder=stakeholder)
@@ -400,6 +455,7 @@ def record_use(
     changed = sorted(k for k, v in fields.items() if getattr(use, k) != v)
     if not created and not changed:
         return use, False
+    previous = None if created else use.criticality
     for key in changed:
         setattr(use, key, fields[key])
     use._history_user = by
@@ -411,17 +467,16 @@ def record_use(
         if not created:
             raise
         return record_use(product=product, stakeholder=stakeholder, by=by, **fields)
-    record(
-        Verb.PRODUCT_USE_RECORDED,
-        actor=by,
-        product=product,
-        data={
-            "stakeholder": stakeholder.slug,
-            "kind": stakeholder.kind,
-            "created": created,
-            "fields": changed,
-        },
-    )
+    data = {
+        "stakeholder": stakeholder.slug,
+        "kind": stakeholder.kind,
+        "criticality": use.criticality,
+        "created": created,
+        "fields": changed,
+    }
+    if previous is not None and previous != use.criticality:
+        data["previous_criticality"] = previous
+    record(Verb.PRODUCT_USE_RECORDED, actor=by, product=product, data=data)
     return use, created
 
 
@@ -429,11 +484,8 @@ def record_use(
 def remove_use(*, product: Product, stakeholder: Stakeholder, by) -> bool:
     """Forget that ``stakeholder`` uses ``product`` (its history stays); False when no such
     record existed."""
-    if not product_access.can_record_use(by, product):
-        raise PermissionDenied(
-            "Only the product's maintainers, its communities' leads or a hub admin may change "
-            "who uses it."
-        )
+    if not product_access.can_record_use(by, product, stakeholder):
+        raise PermissionDenied(USE_REFUSED)
     use = ProductUse.objects.filter(product=product, stakeholder=stakeholder).first()
     if use is None:
         return False
@@ -443,6 +495,10 @@ def remove_use(*, product: Product, stakeholder: Stakeholder, by) -> bool:
         Verb.PRODUCT_USE_REMOVED,
         actor=by,
         product=product,
-        data={"stakeholder": stakeholder.slug, "kind": stakeholder.kind},
+        data={
+            "stakeholder": stakeholder.slug,
+            "kind": stakeholder.kind,
+            "criticality": use.criticality,
+        },
     )
     return True

@@ -13,8 +13,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from events.models import Event
+from hub.forms import UseForm, stakeholder_choices
 from hub.models import Release
 from hub.releases import releases_of
+from hub.stakeholders import product_relied_on
 from lifecycle.models import visible_events
 from products import access as product_access
 from products import catalog as catalog_data
@@ -123,7 +125,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "dependencies": dependencies,
             "dependents": dependents,
             "neighbourhood": _neighbourhood_svgs(product, dependencies, dependents),
-            "uses": product.uses.select_related("stakeholder").order_by("stakeholder__name", "pk"),
+            **_relied_on_context(user, product),
             "events": visible_events(user, Event.objects.for_list()).filter(product=product)[:10],
             "can_edit": can_edit,
             "can_assess": can_edit or product_access.can_assess(user, product),
@@ -135,6 +137,25 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             **_delivery_context(product),
         },
     )
+
+
+def _relied_on_context(user, product: Product) -> dict:
+    """Who relies on the product (critical first), which of those uses ``user`` may change,
+    and for someone who may record one the form (its stakeholders those they may name)."""
+    uses = product_relied_on(product)
+    form = None
+    if product_access.may_record_uses(user):
+        # can_record_use for each row: the product's part asked once, a contact's from the
+        # user's cached stakeholders (no query per row).
+        any_stakeholder = product_access.can_record_use(user, product)
+        for use in uses:
+            use.writable = any_stakeholder or product_access.is_stakeholder_contact(
+                user, use.stakeholder
+            )
+        choices = stakeholder_choices(user, product)
+        if choices.exists():
+            form = UseForm(product=product, stakeholders=choices)
+    return {"uses": uses, "use_form": form}
 
 
 def _delivery_context(product: Product) -> dict:

@@ -116,7 +116,10 @@ def world(community, other_community, policy_set, product, other_product, mainta
         confirmed_by=admin,
     )
     lab = Stakeholder.objects.create(slug="lab", name="National Lab", kind="facility")
-    ProductUse.objects.create(product=product, stakeholder=lab, note="Production runs")
+    ProductUse.objects.create(
+        product=product, stakeholder=lab, note="Production runs", criticality="critical"
+    )
+    lab.contacts.add(lead)
     make_body(community, seats=[lead, admin], requires_vote=True)
     e4s = Release.objects.create(
         slug="e4s-25.11",
@@ -223,6 +226,8 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("releases", "/releases/"),
         PageKind("release", "/releases/alpha-1.0/"),
         PageKind("delivery-health", "/communities/alpha/delivery/"),
+        PageKind("stakeholders", "/stakeholders/"),
+        PageKind("stakeholder", "/stakeholders/lab/"),
         PageKind("login", "/accounts/login/"),
         PageKind("login-refused", "/accounts/login/", then=sign_in_wrongly),
         PageKind("api-docs", "/api/docs/", exclude=(SWAGGER_UI,)),
@@ -252,6 +257,12 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("community-roles", "/communities/alpha/roles/"),
         PageKind("community-governance", "/communities/alpha/governance/"),
         PageKind("policy-set-edit", "/policy-sets/base/edit/"),
+        PageKind("stakeholder-manage", "/stakeholders/lab/"),
+        PageKind("stakeholder-new", "/stakeholders/new/"),
+        PageKind("stakeholder-new-mistakes", "/stakeholders/new/", then=send_empty),
+        PageKind("stakeholder-edit", "/stakeholders/lab/edit/"),
+        PageKind("stakeholder-use", "/stakeholders/lab/uses/?product=widget"),
+        PageKind("product-use", "/products/widget/uses/"),
     ]
     if _has_route("/me/"):  # "My work"
         signed_in.insert(0, PageKind("me", "/me/"))

@@ -112,6 +112,7 @@ def test_an_offramp_of_a_product_used_by_a_facility_is_refused_then_accepted_wit
             "stakeholder": "olcf",
             "name": "Oak Ridge Leadership Computing Facility",
             "kind": "facility",
+            "criticality": "important",
             "note": "Deployed on Frontier",
         }
     ]
@@ -159,11 +160,18 @@ def test_products_carry_used_by(product, facility, api_client):
     use(product, vendor)
     detail = api_client.get(reverse("api-product-detail", args=["widget"])).json()
     assert detail["used_by"] == [
-        {"stakeholder": "acme", "name": "Acme Computers", "kind": "vendor", "note": ""},
+        {
+            "stakeholder": "acme",
+            "name": "Acme Computers",
+            "kind": "vendor",
+            "criticality": "important",
+            "note": "",
+        },
         {
             "stakeholder": "olcf",
             "name": "Oak Ridge Leadership Computing Facility",
             "kind": "facility",
+            "criticality": "important",
             "note": "Frontier",
         },
     ]
@@ -188,12 +196,15 @@ def test_the_uses_endpoint_lists_a_products_users_with_contact_and_source(
     assert api_client.get(uses_url("nope")).status_code == 404
 
 
+# Leads of a community the product belongs to and hub admins record uses (issue 16); the
+# product's maintainers do not (nor does a stakeholder's contact for another stakeholder:
+# tests/hub/test_stakeholder_engagement.py).
 RECORD_USE = {
     "anonymous": 401,
     "stranger": 403,
     "other_maintainer": 403,
     "other_lead": 403,
-    "maintainer": 201,
+    "maintainer": 403,
     "lead": 201,
     "hub_admin": 201,
 }
@@ -228,10 +239,8 @@ def test_a_lead_may_not_record_uses_of_a_product_outside_their_communities(
     assert not ProductUse.objects.exists()
 
 
-def test_recording_a_use_again_updates_it_and_keeps_history(
-    product, maintainer, facility, client_for
-):
-    owner = client_for(maintainer)
+def test_recording_a_use_again_updates_it_and_keeps_history(product, lead, facility, client_for):
+    owner = client_for(lead)
     assert owner.post(uses_url(), {"stakeholder": "olcf", "note": "a"}).status_code == 201
     response = owner.post(uses_url(), {"stakeholder": "olcf", "contact": "x@example.org"})
     assert response.status_code == 200, response.content
@@ -244,14 +253,14 @@ def test_recording_a_use_again_updates_it_and_keeps_history(
     assert Event.objects.filter(verb=Verb.PRODUCT_USE_RECORDED).count() == events == 2
 
 
-def test_recording_a_use_validates_the_stakeholder(product, maintainer, client_for):
-    response = client_for(maintainer).post(uses_url(), {"stakeholder": "nobody"})
+def test_recording_a_use_validates_the_stakeholder(product, lead, client_for):
+    response = client_for(lead).post(uses_url(), {"stakeholder": "nobody"})
     assert response.status_code == 400
     assert "stakeholder" in response.json()
 
 
-def test_a_stale_if_match_on_a_use_is_412(product, maintainer, facility, client_for):
-    owner = client_for(maintainer)
+def test_a_stale_if_match_on_a_use_is_412(product, lead, facility, client_for):
+    owner = client_for(lead)
     created = owner.post(uses_url(), {"stakeholder": "olcf", "note": "a"})
     etag = created["ETag"]
     fresh = owner.post(uses_url(), {"stakeholder": "olcf", "note": "b"}, HTTP_IF_MATCH=etag)
@@ -267,7 +276,7 @@ def test_a_stale_if_match_on_a_use_is_412(product, maintainer, facility, client_
         ("anonymous", 401),
         ("stranger", 403),
         ("other_lead", 403),
-        ("maintainer", 204),
+        ("maintainer", 403),
         ("lead", 204),
         ("hub_admin", 204),
     ],
@@ -305,9 +314,10 @@ def test_stakeholders_list_and_detail_show_the_products_each_uses(
     body = detail.json()
     assert body["kind"] == "facility" and body["website"] == "https://www.olcf.ornl.gov"
     assert body["products"] == [
-        {"product": "gadget", "name": "Gadget", "note": ""},
-        {"product": "widget", "name": "Widget", "note": "Frontier"},
+        {"product": "gadget", "name": "Gadget", "criticality": "important", "note": ""},
+        {"product": "widget", "name": "Widget", "criticality": "important", "note": "Frontier"},
     ]
+    assert body["uses"] == body["products"]
     filtered = api_client.get(reverse("api-stakeholder-list"), {"kind": "industry"}).json()
     assert [s["slug"] for s in filtered["results"]] == ["nobody"]
     by_product = api_client.get(reverse("api-stakeholder-list"), {"product": "gadget"}).json()
@@ -352,14 +362,14 @@ def test_hub_admins_change_stakeholders_but_not_their_slug(facility, hub_admin, 
 def test_the_product_page_shows_who_uses_it(client, product, facility):
     use(product, facility, note="Deployed on Frontier")
     html = client.get(reverse("products:detail", args=["widget"])).content.decode()
-    assert "Used by (1)" in html
+    assert "Who relies on this (1)" in html
     assert "Oak Ridge Leadership Computing Facility" in html
     assert "computing facility" in html and "Deployed on Frontier" in html
 
 
 def test_the_product_page_says_when_nobody_is_recorded(client, product):
     html = client.get(reverse("products:detail", args=["widget"])).content.decode()
-    assert "Used by (0)" in html and "No stakeholder recorded." in html
+    assert "Who relies on this (0)" in html and "No stakeholder recorded." in html
 
 
 def test_the_request_page_lists_stakeholders_in_the_impact(
@@ -398,6 +408,7 @@ def test_stakeholders_and_uses_are_exported_and_imported(product, facility, tmp_
         {
             "product": "widget",
             "stakeholder": "olcf",
+            "criticality": "important",
             "note": "Frontier",
             "contact": "ops@example.org",
             "source": "survey",
@@ -468,8 +479,8 @@ def test_the_stakeholders_list_exports_csv(product, facility, api_client):
     assert "product=widget" in text
 
 
-def test_a_stale_if_match_refuses_removing_a_use(product, maintainer, facility, client_for):
-    owner = client_for(maintainer)
+def test_a_stale_if_match_refuses_removing_a_use(product, lead, facility, client_for):
+    owner = client_for(lead)
     etag = owner.post(uses_url(), {"stakeholder": "olcf", "note": "a"})["ETag"]
     owner.post(uses_url(), {"stakeholder": "olcf", "note": "b"})
     stale = owner.delete(uses_url() + "olcf/", HTTP_IF_MATCH=etag)

@@ -303,6 +303,7 @@ def _stakeholders_and_uses(scope: _Scope) -> dict[str, list[dict]]:
                 {
                     "product": scope.slug_of[u.product_id],
                     "stakeholder": stakeholder_slugs[u.stakeholder_id],
+                    "criticality": u.criticality,
                     "note": u.note,
                     "contact": u.contact,
                     "source": u.source,

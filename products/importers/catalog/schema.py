@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from products.models import Assessment, Dependency, Membership, Stakeholder
+from products.models import Assessment, Dependency, Membership, ProductUse, Stakeholder
 from spokes.models import Community, Policy
 
 FORMAT = "peso-catalog/1"
@@ -123,6 +123,7 @@ STAKEHOLDER = {
 USE = {
     "product": F("ref", True),
     "stakeholder": F("ref", True),
+    "criticality": F("choice", choices=_choices(ProductUse.Criticality)),
     "note": F("text"),
     "contact": F("str", max_length=300),
     "source": F("str", max_length=300),

@@ -74,7 +74,7 @@ DEPENDENCY_FIELDS = {k: k for k in ("kind", "when", "source", "note")}
 MEMBERSHIP_FIELDS = {k: k for k in MEMBERSHIP if k not in ("product", "community", "successor")}
 ASSESSMENT_FIELDS = {k: k for k in ("status", "justification", "evidence_url", "source")}
 STAKEHOLDER_FIELDS = {k: k for k in STAKEHOLDER if k != "slug"}
-USE_FIELDS = {k: k for k in ("note", "contact", "source")}
+USE_FIELDS = {k: k for k in ("criticality", "note", "contact", "source")}
 
 
 def import_catalog(
@@ -668,6 +668,10 @@ class _Importer:
         records = self.catalog.uses
         if not records:
             return
+        for r in records:
+            # A criticality left null keeps the use's own (a new use's: important).
+            if r.values.get("criticality") == "":
+                del r.values["criticality"]
         existing = {
             (u.product_id, u.stakeholder_id): u
             for u in self._existing_for_products(ProductUse, {r["product"] for r in records})
