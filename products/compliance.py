@@ -37,6 +37,7 @@ import operator
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 from products.models import Assessment, Product, Waiver, current_waiver_q
 from products.review import is_review_due
@@ -104,7 +105,11 @@ class Tally:
 
     @classmethod
     def of(cls, outcomes: Iterable[str]) -> Tally:
-        counter = Counter(outcomes)
+        return cls.of_counter(Counter(outcomes))
+
+    @classmethod
+    def of_counter(cls, counter: Counter) -> Tally:
+        """The tally of outcomes already counted."""
         counts = {name: counter.get(name, 0) for name in _OUTCOME_FIELDS}
         return cls(**counts, total=sum(counter.values()))
 
@@ -215,8 +220,10 @@ class PolicyStatus:
         """The assessment's status (``unknown`` when not assessed)."""
         return self.assessment.status if self.assessment else UNKNOWN
 
-    @property
+    @cached_property
     def outcome(self) -> str:
+        """Computed once: a summary's tallies, status, missing codes and pictures all read
+        it (an item's assessment and waiver are fixed when it is made)."""
         a = self.assessment
         return outcome(
             a.status if a else None, a.justification if a else "", self.waiver is not None
@@ -247,28 +254,44 @@ class Summary:
     items: list[PolicyStatus] = field(default_factory=list)
     hub_default: bool = False
 
-    def _tally(self, *, mandatory: bool, inherited: bool | None = None) -> Tally:
-        return Tally.of(
-            i.outcome
-            for i in self.items
-            if i.policy.is_mandatory == mandatory and inherited in (None, i.inherited)
-        )
+    def _tallies(self) -> dict[str, Tally]:
+        """The four tallies (mandatory, recommended, own and inherited mandatory) in one
+        pass over the items, kept until an item is added."""
+        kept = self.__dict__.get("_kept_tallies")
+        if kept is not None and kept[0] == len(self.items):
+            return kept[1]
+        groups: dict[str, Counter] = {
+            "mandatory": Counter(),
+            "recommended": Counter(),
+            "own": Counter(),
+            "inherited": Counter(),
+        }
+        for item in self.items:
+            outcome_ = item.outcome
+            if item.policy.is_mandatory:
+                groups["mandatory"][outcome_] += 1
+                groups["inherited" if item.inherited else "own"][outcome_] += 1
+            else:
+                groups["recommended"][outcome_] += 1
+        tallies = {name: Tally.of_counter(counter) for name, counter in groups.items()}
+        self.__dict__["_kept_tallies"] = (len(self.items), tallies)
+        return tallies
 
     @property
     def mandatory(self) -> Tally:
-        return self._tally(mandatory=True)
+        return self._tallies()["mandatory"]
 
     @property
     def recommended(self) -> Tally:
-        return self._tally(mandatory=False)
+        return self._tallies()["recommended"]
 
     @property
     def own(self) -> Tally:
-        return self._tally(mandatory=True, inherited=False)
+        return self._tallies()["own"]
 
     @property
     def inherited(self) -> Tally:
-        return self._tally(mandatory=True, inherited=True)
+        return self._tallies()["inherited"]
 
     @property
     def missing(self) -> list[Missing]:
