@@ -11,6 +11,9 @@ from django.db import connection
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
@@ -34,6 +37,9 @@ class CardCompliance:
     own_met: int
     has_inherited: bool
 
+    # The catalog's address filtered to the spoke's active members (escaped, for HTML).
+    members_url: str = ""
+
     @cached_property
     def bar(self) -> list[tuple[str, int, float, float]]:
         """(status, count, share in %, offset in %) for the four-colour bar, in
@@ -44,6 +50,32 @@ class CardCompliance:
             out.append((status, self.counts[status], share, offset))
             offset += share
         return out
+
+    # A page of 50 spokes draws these 200 times: joined here rather than looped over in
+    # the template (the same markup).
+    @cached_property
+    def count_links(self) -> str:
+        """Each status's count, linked to the catalog filtered to it, separated by dots."""
+        return mark_safe(
+            " · ".join(
+                f'<a class="count-{status}" href="{self.members_url}&amp;compliance={status}">'
+                f"{n} {status}</a>"
+                for status, n, _, _ in self.bar
+            )
+        )
+
+    @cached_property
+    def meter(self) -> str:
+        """The four-colour bar as SVG (its label says the counts in words)."""
+        label = ", ".join(f"{n} {status}" for status, n, _, _ in self.bar)
+        rects = "".join(
+            f'<rect class="bar-{status}" x="{offset:.3f}" width="{share:.3f}" height="1"/>'
+            for status, _, share, offset in self.bar
+        )
+        return mark_safe(
+            f'<svg class="meter four" role="img" aria-label="{label} of {self.members} '
+            f'members" viewBox="0 0 100 1" preserveAspectRatio="none">{rects}</svg>'
+        )
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -62,6 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # large the catalog.
     held = Held()
     grouped = held.by_community()
+    catalog_url = reverse("products:catalog")
     for c in communities:
         c.member_count = member_counts.get(c.pk, 0)
         ps, default = held.held_set_of(c)
@@ -75,6 +108,8 @@ def home(request: HttpRequest) -> HttpResponse:
                 counts=counts,
                 own_met=own_met,
                 has_inherited=ps.base_id is not None,
+                members_url=escape(f"{catalog_url}?community={c.slug}")
+                + "&amp;membership_state=active",
             )
     spokes = [c for c in communities if c.kind == Community.Kind.SPOKE]
     return render(
