@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from events.addresses import slug_url
 from events.validation import validate_web_url
 
 # Slugs that would collide with a page under /products/.
@@ -127,7 +127,7 @@ class Product(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("products:detail", kwargs={"slug": self.slug})
+        return slug_url("products:detail", self.slug)
 
 
 class Dependency(models.Model):

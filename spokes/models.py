@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from events.addresses import slug_url
 from events.validation import validate_web_url
 
 
@@ -107,7 +107,7 @@ class Community(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("spokes:community-detail", kwargs={"slug": self.slug})
+        return slug_url("spokes:community-detail", self.slug)
 
 
 class CommunityRole(models.Model):
@@ -275,7 +275,7 @@ class PolicySet(models.Model):
         return f"{self.name} {self.version}"
 
     def get_absolute_url(self) -> str:
-        return reverse("spokes:policyset-detail", kwargs={"slug": self.slug})
+        return slug_url("spokes:policyset-detail", self.slug)
 
     def own_policies(self) -> models.QuerySet[Policy]:
         """The set's policies of the version in force."""
