@@ -107,8 +107,8 @@ class ProductViewSet(SlugResourceViewSet):
 
     def get_queryset(self):
         products = Product.objects.order_by(*by_name())
-        if self.action == "list":
-            return products  # rows read as plain values (`list`)
+        if self.action in ("list", "retrieve"):
+            return products  # rows read as plain values (`list`, `retrieve`)
         return products.prefetch_related(
             "areas",
             "maintainers",
@@ -133,6 +133,19 @@ class ProductViewSet(SlugResourceViewSet):
         if page is None:
             return Response(rows.build(list(products)))
         return self.get_paginated_response(rows.build(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        """The product as ``ProductSerializer`` writes it, built as a row of the list is
+        (``ProductListRows``: plain values, no model instance), with its ETag."""
+        rows = ProductListRows(self.get_serializer())
+        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        products = self.filter_queryset(self.get_queryset()).filter(**{self.lookup_field: lookup})
+        found = list(rows.values(products)[:2])
+        if len(found) != 1:
+            raise NotFound("No Product matches the given query.")
+        # Reading is open to everyone (``ReadOnly``): the check reads nothing of the row.
+        self.check_object_permissions(request, Product(pk=found[0]["pk"], slug=found[0]["slug"]))
+        return with_etag(request, Response(rows.build(found)[0]))
 
     def perform_post(self, data: dict) -> Product:
         return services.create_product(by=self.request.user, **data)

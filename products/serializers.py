@@ -7,6 +7,7 @@ model for a whole page at once (`products.compliance_store.stored_summaries`).
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections import defaultdict
 from types import SimpleNamespace
@@ -392,6 +393,13 @@ def _writer(field):
     return lambda value: _write(field, value)
 
 
+def _bound(serializer: serializers.Serializer, name: str) -> serializers.Field:
+    """A copy of one of the serializer's declared fields, bound to it (its context)."""
+    field = copy.deepcopy(serializer._declared_fields[name])
+    field.bind(name, serializer)
+    return field
+
+
 def _url_maker(field, obj) -> tuple[str, str]:
     """The URL a field writes for a marked object, split around the mark."""
     head, _, tail = str(field.to_representation(obj)).partition(_SLUG_MARK)
@@ -408,23 +416,38 @@ class ProductListRows:
     catalog.
     """
 
+    # The columns and writers of each serializer class, read from its fields once per
+    # process (binding a serializer's fields copies every one of them).
+    _plans: dict[type, tuple[list, list, list, list]] = {}
+
     def __init__(self, serializer: ProductSerializer) -> None:
-        fields = serializer.fields
+        kind = type(serializer)
+        plan = self._plans.get(kind)
+        if plan is None:
+            # From a serializer of no request: the plan outlives this one.
+            plan = self._plans[kind] = self._plan(kind().fields)
+        self.fields, self.json, self.memberships, self.used_by = plan
+        # The URLs depend on the request (scheme and host): its own two fields, bound to
+        # this serializer for its context.
+        marked = Product(pk=0, slug=_SLUG_MARK)
+        self.url = _url_maker(_bound(serializer, "url"), marked)
+        self.html_url = _url_maker(_bound(serializer, "html_url"), marked.get_absolute_url())
+
+    @staticmethod
+    def _plan(fields) -> tuple[list, list, list, list]:
         # (name, value key, writer) in the serializer's order; no key: computed in build.
-        self.fields = []
-        self.json = []  # JSON columns, read as text (`loads`)
+        columns = []
+        json_columns = []  # JSON columns, read as text (`loads`)
         for name, field in fields.items():
             if name in _PRODUCT_COMPUTED:
-                self.fields.append((name, None, None))
+                columns.append((name, None, None))
             else:
-                self.fields.append((name, field.source, _writer(field)))
+                columns.append((name, field.source, _writer(field)))
                 if isinstance(field, serializers.JSONField):
-                    self.json.append(field.source)
-        self.memberships = _nested_columns(fields["memberships"].child, {"state"})
-        self.used_by = _nested_columns(fields["used_by"].child, set())
-        marked = Product(pk=0, slug=_SLUG_MARK)
-        self.url = _url_maker(fields["url"], marked)
-        self.html_url = _url_maker(fields["html_url"], marked.get_absolute_url())
+                    json_columns.append(field.source)
+        memberships = _nested_columns(fields["memberships"].child, {"state"})
+        used_by = _nested_columns(fields["used_by"].child, set())
+        return columns, json_columns, memberships, used_by
 
     def values(self, products: QuerySet) -> QuerySet:
         """The product columns a page needs (``build`` reads them), of these products."""
