@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import template
 from django.utils.safestring import mark_safe
 
@@ -17,16 +19,23 @@ def markdown(text: str) -> str:
 
 
 def _query(context, key: str, value) -> str:
-    params = context["request"].GET.copy()
-    params.pop("export", None)
+    # The request's parameters read once per request (a catalog page writes over a
+    # hundred links from them), as QueryDict.urlencode() writes them.
+    request = context["request"]
+    base = getattr(request, "_query_params", None)
+    if base is None:
+        base = request._query_params = {
+            name: values for name, values in request.GET.lists() if name != "export"
+        }
+    params = dict(base)
     if key != "page":
         # A new search or facet never lands on a page that no longer exists.
         params.pop("page", None)
     if value is None or value == "":
         params.pop(key, None)
     else:
-        params[key] = str(value)
-    encoded = params.urlencode()
+        params[key] = [str(value)]
+    encoded = "&".join(urlencode({name: v}) for name, values in params.items() for v in values)
     return f"?{encoded}" if encoded else "?"
 
 
