@@ -84,7 +84,9 @@ class ProductFilter(django_filters.FilterSet):
         "that have this status against the set of at least one community they are an "
         "active member of (products with no active membership never match).",
     )
-    mandatory_met = django_filters.BooleanFilter(
+    # A choice rather than a BooleanFilter, so `mandatory_met=maybe` is a 400, not ignored.
+    mandatory_met = django_filters.ChoiceFilter(
+        choices=(("true", "true"), ("false", "false")),
         method="filter_mandatory_met",
         help_text="`true`: products whose every mandatory policy is met (or waived) against "
         "every set they are held to (with `community`: that community's set); `false`: "
@@ -202,10 +204,10 @@ class ProductFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(self.held().status_q(value))
 
-    def filter_mandatory_met(self, queryset, name, value: bool | None):
-        if value is None:
+    def filter_mandatory_met(self, queryset, name, value: str):
+        if not value:
             return queryset
-        return queryset.filter(self.held().mandatory_met_q(value))
+        return queryset.filter(self.held().mandatory_met_q(value == "true"))
 
 
 class AssessmentFilter(django_filters.FilterSet):

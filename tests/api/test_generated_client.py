@@ -114,7 +114,8 @@ def test_the_generated_client_lists_products_with_their_compliance(generated, ca
     assert [(m.code, m.status.value) for m in missing] == [("P2", "partial"), ("P3", "unknown")]
 
     # The filters work through the client as through a URL.
-    met = products_list.sync(client=client, mandatory_met="true")
+    mandatory_met = _module("models.products_list_mandatory_met").ProductsListMandatoryMet
+    met = products_list.sync(client=client, mandatory_met=mandatory_met.TRUE)
     assert [p.slug for p in met.results] == ["widget"]
 
 

@@ -553,3 +553,17 @@ def test_the_browsable_api_renders_for_a_signed_in_maintainer(client, maintainer
     response = client.get(url, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_mandatory_met_other_than_true_or_false_is_refused_not_ignored(
+    api_client, client, product
+):
+    response = api_client.get("/api/v1/products/?mandatory_met=maybe")
+    assert response.status_code == 400
+    assert "mandatory_met" in response.json()
+    assert api_client.get("/api/v1/products/?mandatory_met=false").status_code == 200
+    # The catalog page says which filter it did not understand, and lists nothing.
+    page = " ".join(client.get("/products/?mandatory_met=maybe").content.decode().split())
+    assert "Some filters were not understood: mandatory_met" in page
+    assert 'href="/products/widget/"' not in page
+    assert 'href="/products/widget/"' in client.get("/products/").content.decode()
