@@ -213,7 +213,7 @@ class Stakeholder(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("hub:stakeholder-detail", kwargs={"slug": self.slug})
+        return slug_url("hub:stakeholder-detail", self.slug)
 
 
 class ProductUse(models.Model):
