@@ -479,8 +479,9 @@ def _json_list_sql(model, outer_key: str, fk: str, values: dict[str, str], order
 
 def _embedded_lists_sql(outer: str, memberships: list, used_by: list) -> dict[str, str]:
     """PostgreSQL: one JSON object per product of its embedded lists, each as ``_lists``
-    reads it (the same rows, in the same order), and its stored compliance keyed by set
-    slug in slug order."""
+    reads it (the same rows, in the same order), its stored compliance keyed by set slug
+    in slug order, the releases including it (as ``release_slugs_of`` reads them) and
+    whether a current E4S environment is recorded."""
     qn = connection.ops.quote_name
     outer_key = f"{qn(outer)}.{qn(Product._meta.pk.column)}"
     user_name = f"user__{User.USERNAME_FIELD}"
@@ -524,6 +525,18 @@ def _embedded_lists_sql(outer: str, memberships: list, used_by: list) -> dict[st
             qn,
         ),
     }
+    nested["releases"] = _json_list_sql(
+        ReleaseItem,
+        outer_key,
+        "product",
+        {"slug": "release__slug", "environment": "release__environment"},
+        [*(_related_order("release", key) for key in Release._meta.ordering), "id"],
+        qn,
+    )
+    environment = qn(Release._meta.get_field("environment").column)
+    nested["environment_recorded"] = (
+        f"EXISTS (SELECT 1 FROM {qn(Release._meta.db_table)} WHERE {environment})"
+    )
     compliance = (
         "(SELECT json_object_agg(ps.slug, s.summary ORDER BY ps.slug) "
         f"FROM {qn(StoredCompliance._meta.db_table)} s "
@@ -600,11 +613,11 @@ class ProductListRows:
                 row[name] = loads(row.pop(f"{name}__text"))
         pks = [row["pk"] for row in page]
         if page and _EMBEDDED in page[0]:
-            lists, compliance = self._read_embedded(page)
+            lists, compliance, (releases, in_env, env_recorded) = self._read_embedded(page)
         else:
             lists = self._lists(pks)
             compliance = stored_summaries_of(pks)
-        releases, in_env, env_recorded = release_slugs_of(pks)
+            releases, in_env, env_recorded = release_slugs_of(pks)
         url_head, url_tail = self.url
         html_head, html_tail = self.html_url
         rows = []
@@ -644,12 +657,15 @@ class ProductListRows:
             self._embedded[key] = _embedded_lists_sql(outer, self.memberships, self.used_by)
         return self._embedded[key]
 
-    def _read_embedded(self, page: list[dict]) -> tuple[dict, dict]:
-        """The lists and the stored compliance the page's query brought (``_lists`` and
-        ``stored_summaries_of`` as they read them)."""
+    def _read_embedded(self, page: list[dict]) -> tuple[dict, dict, tuple]:
+        """The lists, the stored compliance and the releases the page's query brought
+        (as ``_lists``, ``stored_summaries_of`` and ``release_slugs_of`` read them)."""
         names = ("areas", "maintainers", "memberships", "dependencies", "dependents", "used_by")
         lists: dict[str, dict[int, list]] = {name: {} for name in names}
         compliance = {}
+        releases: dict[int, list[str]] = {}
+        in_env: dict[int, bool] = {}
+        env_recorded = False
         today = datetime.date.today()
         memberships = [(n, lookup, w) for n, lookup, w in self.memberships]
         used_by = self.used_by
@@ -674,7 +690,11 @@ class ProductListRows:
                 for u in embedded["used_by"] or []
             ]
             compliance[pk] = embedded["compliance"] or {}
-        return lists, compliance
+            shipped = embedded["releases"] or []
+            releases[pk] = list(dict.fromkeys(r["slug"] for r in shipped))
+            in_env[pk] = any(r["environment"] for r in shipped)
+            env_recorded = embedded["environment_recorded"]
+        return lists, compliance, (releases, in_env, env_recorded)
 
     def _lists(self, pks: list[int]) -> dict[str, dict[int, list]]:
         names = ("areas", "maintainers", "memberships", "dependencies", "dependents", "used_by")
