@@ -21,6 +21,7 @@ from accounts.services import (
     revoke_token,
     set_notifications,
 )
+from funding import mywork as funding_mywork
 from lifecycle import mywork
 from products.catalog import attach_compliance
 
@@ -145,6 +146,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "leads_any": leads,
         "review_queue": list(mywork.review_queue(user)[: mywork.LIMIT]) if leads else [],
         "due": mywork.due_for_review(user),
+        "assigned_proposals": funding_mywork.assigned_proposals(user),
         "feed_url": _feed_url(request, preferences_of(user)),
         "limit": mywork.LIMIT,
     }

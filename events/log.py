@@ -38,6 +38,20 @@ class Verb:
     WAIVER_REVOKED = "waiver_revoked"
     WAIVER_EXPIRED = "waiver_expired"
     INTEROPERABILITY_CONFIRMED = "interoperability_confirmed"
+    FUNDING_CALL_CREATED = "funding_call_created"
+    FUNDING_CALL_UPDATED = "funding_call_updated"
+    FUNDING_CALL_OPENED = "funding_call_opened"
+    FUNDING_REVIEW_STARTED = "funding_review_started"
+    FUNDING_CALL_DECIDED = "funding_call_decided"
+    PANEL_MEMBER_APPOINTED = "panel_member_appointed"
+    PANEL_MEMBER_UPDATED = "panel_member_updated"
+    PROPOSAL_CREATED = "proposal_created"
+    PROPOSAL_UPDATED = "proposal_updated"
+    PROPOSAL_SUBMITTED = "proposal_submitted"
+    PROPOSAL_WITHDRAWN = "proposal_withdrawn"
+    PROPOSAL_REVIEWED = "proposal_reviewed"
+    PROPOSAL_COMMENTED = "proposal_commented"
+    FUNDING_DECIDED = "funding_decided"
 
 
 def record(

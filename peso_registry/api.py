@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
 from events import api as events_api
+from funding import api as funding_api
 from hub import api as hub_api
 from lifecycle import api as lifecycle_api
 from products import api as products_api
@@ -22,6 +23,7 @@ for module in (
     imports_api,
     waivers_api,
     hub_api,
+    funding_api,
 ):
     module.register(router)
 

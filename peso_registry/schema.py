@@ -269,6 +269,13 @@ class AutoSchema(BaseAutoSchema):
             web = rf"https?://{host}(?::[0-9]{{1,5}})?(?:/[^\s\"'<>`\\]*)?"
             blank = getattr(field, "allow_blank", False)
             schema["pattern"] = rf"^(?:{web})?$" if blank else rf"^{web}$"
+        if (
+            isinstance(field, serializers.ListSerializer)
+            and getattr(field, "min_length", None)
+            and isinstance(schema, dict)
+            and schema.get("type") == "array"
+        ):
+            schema["minItems"] = field.min_length  # drf-spectacular drops a nested list's
         if isinstance(field, serializers.DecimalField) and isinstance(schema, dict):
             pattern = _decimal_pattern(field)
             if pattern and "pattern" in schema:

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "products",
     "lifecycle",
     "hub",
+    "funding",
 ]
 
 MIDDLEWARE = [
@@ -452,12 +453,17 @@ SPECTACULAR_SETTINGS = {
         {"name": "communities", "description": "The hub, its spokes, communities of practice."},
         {"name": "decisions", "description": "Governance decisions and their votes."},
         {"name": "events", "description": "The append-only log of everything that happened."},
+        {"name": "funding-calls", "description": "Funding calls, their criteria and ranking."},
+        {"name": "funding-decisions", "description": "Funding decisions within an envelope."},
         {"name": "imports", "description": "Catalog files, Spack recipes, xSDK files."},
         {"name": "interoperability", "description": "Products confirmed to work together."},
+        {"name": "panel-members", "description": "Funding panels and declared conflicts."},
         {"name": "policy-sets", "description": "Policy sets and their effective policies."},
         {"name": "products", "description": "Products, their compliance and their users."},
+        {"name": "proposals", "description": "Proposals to funding calls and comments."},
         {"name": "releases", "description": "E4S releases and the spokes' Spack bundles."},
         {"name": "requests", "description": "Onramp and offramp requests."},
+        {"name": "reviews", "description": "The funding panel's scores per criterion."},
         {"name": "stakeholders", "description": "Organisations recorded as using products."},
         {"name": "waivers", "description": "Policies waived for a product, until a date."},
     ],
@@ -489,6 +495,10 @@ SPECTACULAR_SETTINGS = {
         "SeatRepresentsEnum": "spokes.models.Seat.Represents",
         "ProductSponsorshipEnum": "products.models.Product.Sponsorship",
         "ComplianceStatusEnum": ["compliant", "partial", "noncompliant", "unknown"],
+        "FundingCallStateEnum": "funding.models.FundingCall.State",
+        "ProposalStateEnum": "funding.models.Proposal.State",
+        "BudgetCategoryEnum": "funding.models.BudgetLine.Category",
+        "FundingOutcomeEnum": "funding.models.FundingDecision.Outcome",
         "PolicyComplianceStatusEnum": ["full", "partial", "none", "na", "unknown"],
     },
     "POSTPROCESSING_HOOKS": [

@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("events.urls")),
     path("", include("lifecycle.urls")),
     path("", include("hub.urls")),
+    path("", include("funding.urls")),
 ]

@@ -76,6 +76,7 @@ from tests.conftest import (
     make_product,
     make_user,
 )
+from tests.funding.conftest import make_call, make_proposal, seat
 
 SCHEMA_PATH = "/api/v1/schema/?format=json"
 
@@ -171,6 +172,12 @@ def world(
     product.uses.create(stakeholder=stakeholder, note="Production runs")
     extra_set = make_policy_set("extra")  # a base for `base` to name besides itself
     event = Event.objects.create(verb="product.registered", product=product, community=community)
+    # Funding: an open call, and one under review whose proposal the panel has not scored
+    # (so a hub admin's decision on it is a 409, whatever amount it names).
+    open_call = make_call("fuzz-open")
+    review_call = make_call("fuzz-review", "under_review")
+    seat(review_call, seat_holder)
+    funded = make_proposal(review_call, community, maintainer, state="under_review")
     _, key = ApiToken.issue(user=hub_admin, name="fuzz")
     _, stranger_key = ApiToken.issue(user=make_user("fuzz-stranger"), name="fuzz")
     _, maintainer_key = ApiToken.issue(user=maintainer, name="fuzz")
@@ -186,12 +193,15 @@ def world(
             "communities": communities,
             "policy-sets": [community.policy_set.slug, extra_set.slug],
             "stakeholders": [stakeholder.slug],
+            "funding-calls": [open_call.slug, review_call.slug],
         },
         "id": {
             "requests": [draft.pk, submitted.pk, in_review.pk],
             "assessments": [assessment.pk],
             "decisions": [decision.pk],
             "events": [event.pk],
+            "proposals": [funded.pk],
+            "panel-members": list(review_call.panel.values_list("pk", flat=True)),
         },
         # Fields and query parameters that name another object, by name.
         "refs": {
@@ -207,6 +217,9 @@ def world(
             "maintainer": [hub_admin.username],
             "user": [seat_holder.username, hub_admin.username],
             "partner": products,  # interoperability/
+            "call": [open_call.slug, review_call.slug],
+            "proposal": [funded.pk],
+            "products": products,  # proposals/, and a panel member's conflicts
         },
     }
 
@@ -234,7 +247,7 @@ def _point_at_world(data, refs: dict, avoid: set = frozenset()):
         for name, value in list(data.items()):
             known = refs.get(name)
             skip = avoid if name in NOT_SELF else set()
-            if known and isinstance(value, str) and value:
+            if (known and isinstance(value, str) and value) or (known and type(value) is int):
                 data[name] = _pick(value, known, skip)
             elif known and isinstance(value, list) and all(isinstance(v, str) for v in value):
                 data[name] = [_pick(v, known, skip) for v in value]
@@ -341,6 +354,30 @@ def _product_of_request(pk) -> str | None:
     return requests.values_list("product__slug", flat=True).first()
 
 
+def _positive(value) -> bool:
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return True  # not a number: left to the validation it tests
+
+
+def _satisfy_funding_rules(body: dict) -> None:
+    """funding-calls/: each criterion's weight more than 0 and name its own; a call closes
+    on or after the day it opens."""
+    criteria = body.get("criteria")
+    if isinstance(criteria, list):
+        names = set()
+        for n, criterion in enumerate(c for c in criteria if isinstance(c, dict)):
+            if criterion.get("weight") is not None and not _positive(criterion["weight"]):
+                criterion["weight"] = "1"
+            name = str(criterion.get("name", "")).strip().casefold()
+            if name in names:
+                criterion["name"] = f"{criterion['name']} {n}"
+            names.add(str(criterion.get("name", "")).strip().casefold())
+    if isinstance(body.get("opens_at"), str) and isinstance(body.get("closes_at"), str):
+        body["closes_at"] = max(body["opens_at"], body["closes_at"])
+
+
 def _satisfy_cross_field_rules(body: dict) -> None:
     """Rules between fields or rows, stated in the operations' descriptions but not
     expressible in the schema: keep valid examples valid."""
@@ -371,6 +408,7 @@ def _satisfy_cross_field_rules(body: dict) -> None:
     for policy in body.get("policies") or ():
         if isinstance(policy, dict) and "adapts" in policy:
             policy["adapts"] = None  # must name a policy of the base set
+    _satisfy_funding_rules(body)
     governance = body.get("governance")
     if isinstance(governance, dict) and isinstance(governance.get("seats"), list):
         seen, seats = set(), []

@@ -23,6 +23,11 @@ RESOURCES = {
     "interoperability",
     "imports",
     "releases",
+    "funding-calls",
+    "panel-members",
+    "proposals",
+    "reviews",
+    "funding-decisions",
 }
 
 

@@ -18,6 +18,11 @@ LISTS = {
     "/api/v1/events/": "verb",
     "/api/v1/waivers/": "current",
     "/api/v1/interoperability/": "partner",
+    "/api/v1/funding-calls/": "state",
+    "/api/v1/panel-members/": "call",
+    "/api/v1/proposals/": "state",
+    "/api/v1/reviews/": "call",
+    "/api/v1/funding-decisions/": "outcome",
 }
 
 
