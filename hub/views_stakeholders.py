@@ -133,7 +133,8 @@ def stakeholder_use(request: HttpRequest, slug: str) -> HttpResponse:
         stakeholder=stakeholder,
         products=_suggested(user, stakeholder),
     )
-    return _use_form_page(request, form, back=stakeholder.get_absolute_url(), subject=stakeholder)
+    heading = f"A product {stakeholder.name} relies on"
+    return _use_form_page(request, form, back=stakeholder.get_absolute_url(), heading=heading)
 
 
 @login_required
@@ -149,10 +150,10 @@ def product_use(request: HttpRequest, slug: str) -> HttpResponse:
     initial = _values(use) | {"stakeholder": wanted} if use else None
     form = UseForm(request.POST or None, initial=initial, product=product, stakeholders=choices)
     back = product.get_absolute_url() + "#relies-h"
-    return _use_form_page(request, form, back=back, subject=product)
+    return _use_form_page(request, form, back=back, heading=f"Who relies on {product.name}")
 
 
-def _use_form_page(request: HttpRequest, form: UseForm, *, back: str, subject) -> HttpResponse:
+def _use_form_page(request: HttpRequest, form: UseForm, *, back: str, heading: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
@@ -166,7 +167,7 @@ def _use_form_page(request: HttpRequest, form: UseForm, *, back: str, subject) -
                 verb = "recorded" if created else "saved"
                 messages.success(request, f"{stakeholder.name}'s use of {product.name} {verb}.")
                 return redirect(back)
-    context = {"form": form, "subject": subject, "back": back}
+    context = {"form": form, "heading": heading, "back": back}
     return render(request, "hub/use_form.html", context, status=status)
 
 

@@ -216,6 +216,7 @@ def world(
             "stakeholder": [stakeholder.slug],
             "maintainer": [hub_admin.username],
             "user": [seat_holder.username, hub_admin.username],
+            "contacts": [seat_holder.username, hub_admin.username],  # a stakeholder's
             "partner": products,  # interoperability/
             "call": [open_call.slug, review_call.slug],
             "proposal": [funded.pk],

@@ -575,8 +575,23 @@ def test_the_use_form_page_fills_in_the_use_to_change(world, facility):
         .get(reverse("hub:stakeholder-use", args=["olcf"]), {"product": "widget"})
         .content.decode()
     )
+    assert "<h1>A product Oak Ridge Leadership Computing Facility relies on</h1>" in text
     assert 'value="widget"' in text and "Runs on Frontier" in text
     assert '<option value="critical" selected>' in text
+    refused = page_client(world["lead"]).get(
+        reverse("hub:product-use", args=["gadget"]), {"stakeholder": "olcf"}
+    )
+    assert (
+        refused.status_code == 403
+    )  # gadget is not in the lead's spoke, and the lead speaks for nobody
+    text = (
+        page_client(world["contact"])
+        .get(reverse("hub:product-use", args=["gadget"]), {"stakeholder": "olcf"})
+        .content.decode()
+    )
+    assert "<h1>Who relies on Gadget</h1>" in text
+    assert '<option value="olcf" selected>' in text
+    assert '<option value="convenience" selected>' in text
 
 
 def test_the_navigation_links_the_stakeholders(client, db):
