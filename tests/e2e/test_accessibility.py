@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 from playwright.sync_api import Page
 
+from funding.models import FundingDecision, Review
 from hub.models import Release, ReleaseItem
 from lifecycle import decisions, transitions
 from lifecycle.models import LifecycleRequest
@@ -39,6 +40,7 @@ from tests.conftest import (
     make_product,
     make_user,
 )
+from tests.funding.conftest import make_call, make_proposal, seat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -205,11 +207,37 @@ def world(community, other_community, policy_set, product, other_product, mainta
     seat = Seat.objects.filter(user=admin).first()
     assert seat is not None
     return {
+        **funding_pages(community, maintainer, admin),
         "admin": admin,
         "requests": requests,
         "offramp": offramp,
         "decision": in_review.decision,
         "waiver": Waiver.objects.get(product=other_product),
+    }
+
+
+def funding_pages(community, maintainer, admin) -> dict:
+    """A published call with its reviews and decision, and a call under review whose panel
+    the admin sits on (the review form; their assignments on "My work")."""
+    published = make_call("published", "decided")
+    reviewer = seat(published, make_user("reviewer", first_name="Rae"), expertise="Solvers")
+    decided = make_proposal(published, community, maintainer, state="decided")
+    Review.objects.create(
+        proposal=decided, panel_member=reviewer, scores={"Impact": 4, "Feasibility": 3}
+    )
+    FundingDecision.objects.create(
+        proposal=decided,
+        outcome="funded",
+        amount=decided.requested_total,
+        rationale="Ranked first.",
+    )
+    ongoing = make_call("ongoing", "under_review")
+    seat(ongoing, admin, expertise="Packaging")
+    return {
+        "decided_proposal": decided,
+        "to_review": make_proposal(
+            ongoing, community, maintainer, state="under_review", title="Faster solvers"
+        ),
     }
 
 
@@ -228,6 +256,9 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("delivery-health", "/communities/alpha/delivery/"),
         PageKind("stakeholders", "/stakeholders/"),
         PageKind("stakeholder", "/stakeholders/lab/"),
+        PageKind("funding-calls", "/funding/"),
+        PageKind("funding-call", "/funding/published/"),
+        PageKind("proposal", f"/funding/proposals/{world['decided_proposal'].pk}/"),
         PageKind("login", "/accounts/login/"),
         PageKind("login-refused", "/accounts/login/", then=sign_in_wrongly),
         PageKind("api-docs", "/api/docs/", exclude=(SWAGGER_UI,)),
@@ -263,6 +294,12 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("stakeholder-edit", "/stakeholders/lab/edit/"),
         PageKind("stakeholder-use", "/stakeholders/lab/uses/?product=widget"),
         PageKind("product-use", "/products/widget/uses/"),
+        PageKind("proposal-review", f"/funding/proposals/{world['to_review'].pk}/"),
+        PageKind(
+            "proposal-review-mistakes",
+            f"/funding/proposals/{world['to_review'].pk}/",
+            then=send_empty,
+        ),
     ]
     if _has_route("/me/"):  # "My work"
         signed_in.insert(0, PageKind("me", "/me/"))
