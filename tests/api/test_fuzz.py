@@ -221,7 +221,6 @@ def world(
             "call": [open_call.slug, review_call.slug],
             "proposal": [funded.pk],
             "products": products,  # proposals/, and a panel member's conflicts
-            "contacts": [seat_holder.username, hub_admin.username],  # stakeholders/
         },
     }
 
