@@ -59,6 +59,11 @@ class EventsFeed(Feed):
             product = get_object_or_404(Product, slug=request.GET["product"])
             scope.filters["product"] = product
             params["product"] = product.slug
+        if request.GET.get("call"):
+            # A funding call's events (they name the call's slug in their data).
+            slug = request.GET["call"]
+            scope.filters["data__call"] = slug
+            params["call"] = slug
         scope.query = urlencode(params)
         return scope
 
@@ -69,7 +74,9 @@ class EventsFeed(Feed):
         return reverse("events:feed") + (f"?{scope.query}" if scope.query else "")
 
     def title(self, scope: Scope) -> str:
-        names = [str(v) for v in scope.filters.values()]
+        names = [
+            f"funding call {v}" if k == "data__call" else str(v) for k, v in scope.filters.items()
+        ]
         return "PESO Registry events" + (f" — {', '.join(names)}" if names else "")
 
     def subtitle(self, scope: Scope) -> str:
@@ -101,6 +108,10 @@ class EventsFeed(Feed):
             return reverse("lifecycle:request-detail", kwargs={"pk": item.request_id})
         if item.product:
             return item.product.get_absolute_url()
+        if isinstance(item.data, dict) and item.data.get("proposal"):
+            return reverse("funding:proposal-detail", kwargs={"pk": item.data["proposal"]})
+        if isinstance(item.data, dict) and isinstance(item.data.get("call"), str):
+            return reverse("funding:call-detail", kwargs={"slug": item.data["call"]})
         if item.community:
             return item.community.get_absolute_url()
         return f"{reverse('events:list')}#event-{item.pk}"

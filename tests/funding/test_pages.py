@@ -137,3 +137,13 @@ def test_reviewers_are_named_where_the_call_says_so(community, maintainer, api_c
     Review.objects.create(proposal=proposal, panel_member=member, scores={"Impact": 3})
     assert api_client.get("/api/v1/reviews/").json()["results"][0]["reviewer"] == "named"
     assert "Nora Named" in api_client.get("/funding/open-book/").content.decode()
+
+
+def test_a_calls_events_have_an_atom_feed(client_for, funding_world, maintainer):
+    client_for(maintainer).post(f"/api/v1/proposals/{funding_world['draft'].pk}/submit/")
+    feed = _client().get("/feeds/events.atom", {"call": "open-call"}).content.decode()
+    assert "funding call open-call" in feed
+    assert "Proposal submitted" in feed
+    assert f"/funding/proposals/{funding_world['draft'].pk}/" in feed
+    other = _client().get("/feeds/events.atom", {"call": "review-call"}).content.decode()
+    assert "Proposal submitted" not in other
