@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from products import delivery
 from products.models import Membership, Product
@@ -75,3 +75,28 @@ def missing_q(check: str) -> Q:
     if check == "spack_package":
         return Q(spack_package="") & ~Q(facts__spack_packages__0__isnull=False)
     return delivery.flag_q(_FLAG_OF[check], delivery.FALSE)
+
+
+def missing_counts(community_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per community: its active members (``members``) and how many miss each check
+    (``missing_q``, the rule the delivery page reads with ``status``); one query, whatever
+    the number of communities and members. A community with no active member is absent."""
+    counts = {
+        "members": Count("product", distinct=True),
+        **{
+            check: Count(
+                "product",
+                filter=Q(product__in=Product.objects.filter(missing_q(check)).values("pk")),
+                distinct=True,
+            )
+            for check in CHECKS
+        },
+    }
+    rows = (
+        Membership.objects.active()
+        .filter(community_id__in=community_ids)
+        .order_by()
+        .values("community_id")
+        .annotate(**counts)
+    )
+    return {row.pop("community_id"): row for row in rows}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Q
+
 from hub.models import Release, ReleaseItem
 
 
@@ -59,3 +61,32 @@ def releases_of(product_id: int) -> list[Release]:
         .distinct()
         .order_by(*Release._meta.ordering)
     )
+
+
+@dataclass
+class Latest:
+    """The newest release of each kind: the E4S tag, the current E4S environment and each
+    spoke's bundle version, each annotated with ``n_products`` (catalog products it
+    includes) and ``n_packages`` (Spack packages as its source lists them)."""
+
+    e4s: Release | None = None
+    environment: Release | None = None
+    bundles: dict[int, Release] = field(default_factory=dict)  # community id -> release
+
+
+def latest() -> Latest:
+    """The newest E4S tag (by version: YY.MM), the current E4S environment and each
+    community's newest bundle version (by ``version_key``); one query."""
+    releases = Release.objects.select_related("community").annotate(
+        n_packages=Count("items", distinct=True),
+        n_products=Count("items", filter=Q(items__product__isnull=False), distinct=True),
+    )
+    found = Latest()
+    for release in sorted(releases, key=lambda r: version_key(r.version)):
+        if release.kind == Release.Kind.BUNDLE:
+            found.bundles[release.community_id] = release
+        elif release.environment:
+            found.environment = release
+        else:
+            found.e4s = release
+    return found

@@ -6,6 +6,7 @@ from hub import views_stakeholders as stakeholders
 app_name = "hub"
 
 urlpatterns = [
+    path("hub/", views.hub, name="hub"),
     path("releases/", views.release_list, name="release-list"),
     path("releases/<str:slug>/", views.release_detail, name="release-detail"),
     path("communities/<slug:slug>/delivery/", views.delivery_health, name="delivery-health"),

@@ -1,4 +1,4 @@
-"""The hub's pages: releases (DESIGN §12)."""
+"""The hub's pages (DESIGN §12): the hub page, releases and delivery health."""
 
 from __future__ import annotations
 
@@ -6,11 +6,25 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from hub import delivery
+from hub import dashboard, delivery
 from hub.filters import ReleaseFilter
 from hub.models import Release
 from hub.releases import version_key
 from spokes.models import Community
+
+
+def hub(request: HttpRequest) -> HttpResponse:
+    """The hub's services, each with its live figures (``hub.dashboard``)."""
+    figures = dashboard.read()
+    return render(
+        request,
+        "hub/hub.html",
+        {
+            "figures": figures,
+            "checks": [(c, delivery.CHECK_LABELS[c]) for c in delivery.CHECKS],
+            "open_states": [(s, s.label) for s in dashboard.PUBLIC_OPEN_STATES],
+        },
+    )
 
 
 def release_list(request: HttpRequest) -> HttpResponse:

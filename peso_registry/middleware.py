@@ -40,6 +40,7 @@ class SecurityHeadersMiddleware:
 # The pages and API reads whose content follows from the catalog, the reader and the day.
 CONDITIONAL_PAGES = {
     "home",
+    "hub:hub",
     "products:catalog",
     "products:detail",
     "spokes:community-detail",

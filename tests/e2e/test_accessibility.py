@@ -249,6 +249,7 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("product", "/products/widget/"),
         PageKind("community", "/communities/alpha/"),
         PageKind("hub", "/communities/peso/"),
+        PageKind("hub-services", "/hub/"),
         PageKind("policy-set", "/policy-sets/base/"),
         PageKind("events", "/events/"),
         PageKind("releases", "/releases/"),

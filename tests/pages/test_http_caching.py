@@ -31,6 +31,7 @@ PAGES = [
     "/policy-sets/base/",
     "/events/",
     "/feeds/events.atom",
+    "/hub/",
 ]
 
 
