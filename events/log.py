@@ -52,6 +52,9 @@ class Verb:
     PROPOSAL_REVIEWED = "proposal_reviewed"
     PROPOSAL_COMMENTED = "proposal_commented"
     FUNDING_DECIDED = "funding_decided"
+    RELEASE_CREATED = "release_created"
+    RELEASE_UPDATED = "release_updated"
+    RELEASE_DELETED = "release_deleted"
 
 
 def record(

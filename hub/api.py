@@ -1,23 +1,35 @@
-"""API for the hub's releases (`releases/`, DESIGN §12): read-only."""
+"""API for the hub's releases (`releases/`, DESIGN §12) and a spoke's delivery health.
+
+Release writes go through hub.services; permissions are in hub.permissions."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from hub import delivery
+from hub import delivery, services
 from hub.filters import DeliveryHealthFilter, ReleaseFilter
 from hub.models import Release
-from hub.serializers import DeliveryHealthSerializer, ReleaseSerializer
-from peso_registry.conditional import SLUG_RE, with_etag
+from hub.permissions import CanWriteRelease, ReadOnly
+from hub.serializers import DeliveryHealthSerializer, ReleaseSerializer, ReleaseWriteSerializer
+from peso_registry.conditional import SLUG_RE, ResourceViewSet, check_if_match
 from products.models import Product
 from spokes.models import Community
 
 # Release slugs keep their version's dots (e4s-25.11).
 RELEASE_SLUG_RE = "[-a-zA-Z0-9_.]+"
+
+
+WRITE_ERRORS = "400: invalid fields; 401: not signed in; 403: not allowed; 412: stale If-Match."
+WHO = (
+    "E4S releases: hub admins; a spoke's Spack bundle versions: the leads of that community "
+    "and hub admins."
+)
 
 
 @extend_schema_view(
@@ -27,19 +39,58 @@ RELEASE_SLUG_RE = "[-a-zA-Z0-9_.]+"
         "bundle versions, each with the products and Spack packages it includes where a "
         "source says so. Filterable, paginated.",
     ),
-    retrieve=extend_schema(summary="A release", description="Carries an ETag."),
+    retrieve=extend_schema(
+        summary="A release",
+        description="Carries an ETag; send it back as If-Match on PATCH or DELETE.",
+    ),
+    create=extend_schema(
+        summary="Record a release",
+        description=WHO
+        + " A bundle names its `community`; an E4S release names none. "
+        + WRITE_ERRORS,
+        request=ReleaseWriteSerializer,
+        responses={201: ReleaseSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a release",
+        description=WHO + " Moving a release to another kind or community needs the right "
+        "to both; the slug cannot change; `products` replaces its catalog products. "
+        + WRITE_ERRORS,
+        request=ReleaseWriteSerializer,
+        responses={200: ReleaseSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete a release",
+        description=WHO + " Its history stays. 401: not signed in; 403: not allowed; "
+        "412: stale If-Match.",
+        responses={204: None},
+    ),
 )
-class ReleaseViewSet(viewsets.ReadOnlyModelViewSet):
+class ReleaseViewSet(ResourceViewSet):
     lookup_field = "slug"
     lookup_value_regex = RELEASE_SLUG_RE
     serializer_class = ReleaseSerializer
+    write_serializer_class = ReleaseWriteSerializer
     filterset_class = ReleaseFilter
+    permission_classes = [ReadOnly | CanWriteRelease]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return Release.objects.for_list().order_by(*Release._meta.ordering, "pk")
 
-    def retrieve(self, request, *args, **kwargs):
-        return with_etag(request, super().retrieve(request, *args, **kwargs))
+    def perform_post(self, data: dict) -> Release:
+        return services.create_release(by=self.request.user, **data)
+
+    def perform_patch(self, instance: Release, data: dict) -> None:
+        services.update_release(release=instance, by=self.request.user, **data)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.lock_target()
+            instance = self.get_object()  # 404, then 403
+            check_if_match(request, self.represent(instance))
+            services.delete_release(release=instance, by=request.user)
+        return Response(status=204)
 
 
 @extend_schema_view(

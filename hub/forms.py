@@ -1,18 +1,25 @@
-"""Forms of the stakeholder pages: a stakeholder's record, and a use (who relies on which
-product, how critically). Each ``save`` calls ``products.services`` and turns a refusal
-into errors on the form."""
+"""Forms of the hub's pages: a stakeholder's record, a use (who relies on which product,
+how critically), and a release. Each ``save`` calls a service (``products.services``,
+``hub.services``); a refusal becomes errors on the form."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.functions import Lower
+from django.forms.models import construct_instance
 
+from hub import access as hub_access
+from hub import services as hub_services
+from hub.models import Release
 from products import access as product_access
 from products import services
 from products.forms import DatalistInput
 from products.models import Product, ProductUse, Stakeholder, validate_stakeholder_slug
+from spokes.models import Community
 
 User = get_user_model()
 URL_SCHEME = "https"
@@ -174,3 +181,99 @@ def stakeholder_choices(user, product: Product):
     if product_access.can_record_use(user, product):
         return stakeholders
     return stakeholders.filter(contacts=user)
+
+
+# --- Releases ----------------------------------------------------------------------
+
+RELEASE_FIELDS = (
+    "name",
+    "kind",
+    "community",
+    "version",
+    "tag",
+    "date",
+    "environment",
+    "source",
+    "note",
+)
+
+
+class ReleaseForm(forms.ModelForm):
+    """A release's fields, with its catalog products as slugs. The kinds and communities
+    offered are those the user may write: a lead sees their own communities' bundles only."""
+
+    products = forms.CharField(
+        required=False,
+        label="Products it includes",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Catalog product slugs, separated by spaces, commas or new lines. Spack "
+        "packages the source lists with no catalog product are kept.",
+    )
+
+    class Meta:
+        model = Release
+        fields = ("slug", *RELEASE_FIELDS)
+        widgets = {
+            "note": forms.Textarea(attrs={"rows": 2}),
+            "date": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"environment": "The current E4S environment (not a tagged release)"}
+        help_texts = {"community": "The spoke whose Spack bundle this is; none for E4S."}
+
+    def __init__(self, *args, user, release: Release | None = None, **kwargs):
+        self.user = user
+        self.release = release
+        if release is not None:
+            # The form works on a copy: an invalid POST never changes the object the page
+            # (and the service's comparison) reads.
+            kwargs["instance"] = Release.objects.get(pk=release.pk)
+            kwargs.setdefault(
+                "initial",
+                {"products": " ".join(sorted(p.slug for p in release.products.all()))},
+            )
+        super().__init__(*args, **kwargs)
+        if release is not None:
+            self.fields["slug"].disabled = True
+        allowed = hub_access.bundle_communities(user)
+        communities = Community.objects.order_by("name")
+        if allowed is not None:  # a lead: bundles of their own communities only
+            communities = communities.filter(pk__in=allowed)
+            self.fields["kind"].choices = [(Release.Kind.BUNDLE, Release.Kind.BUNDLE.label)]
+        self.fields["community"].queryset = communities
+        self.fields["community"].empty_label = "None (an E4S release)"
+
+    def clean_products(self) -> list[Product]:
+        slugs = sorted(set(filter(None, re.split(r"[\s,]+", self.cleaned_data["products"]))))
+        found = {p.slug: p for p in Product.objects.filter(slug__in=slugs)}
+        unknown = [s for s in slugs if s not in found]
+        if unknown:
+            raise forms.ValidationError(f"No product with the slug: {', '.join(unknown)}.")
+        return [found[s] for s in slugs]
+
+    def _post_clean(self) -> None:
+        """Django's, less the model's check constraint: the service names the field that a
+        kind and a community that do not go together concern (``hub.services``)."""
+        exclude = self._get_validation_exclusions()
+        try:
+            self.instance = construct_instance(
+                self, self.instance, self._meta.fields, self._meta.exclude
+            )
+        except ValidationError as exc:
+            self._update_errors(exc)
+        try:
+            self.instance.full_clean(
+                exclude=exclude, validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            self._update_errors(exc)
+        if self._validate_unique:
+            self.validate_unique()
+
+    def save(self, *, by) -> Release:  # type: ignore[override]
+        data = {k: self.cleaned_data[k] for k in RELEASE_FIELDS}
+        products = self.cleaned_data["products"]
+        if self.release is None:
+            return hub_services.create_release(
+                by=by, slug=self.cleaned_data["slug"], products=products, **data
+            )
+        return hub_services.update_release(release=self.release, by=by, products=products, **data)

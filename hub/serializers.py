@@ -9,6 +9,7 @@ from hub import delivery
 from hub.models import Release
 from peso_registry.fields import AbsoluteURLField
 from products.models import Product
+from spokes.models import Community
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
@@ -51,6 +52,48 @@ class ReleaseSerializer(serializers.ModelSerializer):
     def get_packages(self, obj: Release) -> list[str]:
         """Every Spack package it includes as its source lists it, catalog product or not."""
         return [i.package for i in obj.items.all()]
+
+
+class ReleaseWriteSerializer(serializers.ModelSerializer):
+    """The fields a client may send to record or change a release."""
+
+    community = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Community.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Slug of the spoke whose Spack bundle this is: required for a bundle, "
+        "empty for an E4S release.",
+    )
+    products = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Product.objects.all(),
+        many=True,
+        required=False,
+        help_text="Slugs of the catalog products it includes; replaces them (the Spack "
+        "packages it lists with no catalog product stay).",
+    )
+
+    class Meta:
+        model = Release
+        fields = (
+            "slug",
+            "name",
+            "kind",
+            "community",
+            "version",
+            "tag",
+            "date",
+            "environment",
+            "products",
+            "source",
+            "note",
+        )
+
+    def validate_slug(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.slug:
+            raise serializers.ValidationError("A release's slug cannot be changed.")
+        return value
 
 
 CHECK_CHOICES = list(delivery.CHECK_STATES)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from hub import dashboard, delivery
+from hub import access, dashboard, delivery, services
 from hub.filters import ReleaseFilter
+from hub.forms import ReleaseForm
 from hub.models import Release
 from hub.releases import version_key
 from spokes.models import Community
@@ -44,7 +49,12 @@ def release_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "hub/release_list.html",
-        {"filterset": filterset, "groups": groups, "count": len(releases)},
+        {
+            "filterset": filterset,
+            "groups": groups,
+            "count": len(releases),
+            "can_record": access.may_record_releases(request.user),
+        },
     )
 
 
@@ -61,6 +71,7 @@ def release_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "release": release,
             "shipped": shipped,
             "unnamed": [i for i in items if i.product_id is None],
+            "can_edit": access.can_edit_release(request.user, release),
         },
     )
 
@@ -91,3 +102,52 @@ def delivery_health(request: HttpRequest, slug: str) -> HttpResponse:
             "checks": [(c, delivery.CHECK_LABELS[c]) for c in delivery.CHECKS],
         },
     )
+
+
+# --- Release writes (E4S: hub admins; a spoke's bundles: its leads and hub admins) -------
+
+
+def _get_release_for_editor(request: HttpRequest, slug: str) -> Release:
+    release = get_object_or_404(Release.objects.select_related("community"), slug=slug)
+    if not access.can_edit_release(request.user, release):
+        raise PermissionDenied(services.REFUSED)
+    return release
+
+
+def _saved(form: ReleaseForm, by) -> Release | None:
+    """The service's write; a rule it refuses (ValidationError) marks the field it names."""
+    try:
+        return form.save(by=by)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+
+
+@login_required
+def release_new(request: HttpRequest) -> HttpResponse:
+    if not access.may_record_releases(request.user):
+        raise PermissionDenied(services.REFUSED)
+    form = ReleaseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid() and (release := _saved(form, request.user)):
+        messages.success(request, f"{release.name} recorded.")
+        return redirect(release)
+    return render(request, "hub/release_form.html", {"form": form, "release": None})
+
+
+@login_required
+def release_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    release = _get_release_for_editor(request, slug)
+    form = ReleaseForm(request.POST or None, user=request.user, release=release)
+    if request.method == "POST" and form.is_valid() and _saved(form, request.user):
+        messages.success(request, f"{release.name} saved.")
+        return redirect(release)
+    return render(request, "hub/release_form.html", {"form": form, "release": release})
+
+
+@login_required
+@require_POST
+def release_delete(request: HttpRequest, slug: str) -> HttpResponse:
+    release = _get_release_for_editor(request, slug)
+    services.delete_release(release=release, by=request.user)
+    messages.success(request, f"{release.name} deleted.")
+    return redirect("hub:release-list")

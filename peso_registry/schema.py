@@ -320,7 +320,7 @@ class AutoSchema(BaseAutoSchema):
             honours = getattr(view, "honours_if_match", False)
             if honours is not True:
                 honours = getattr(view, "action", None) in (honours or ())
-            if honours and method in ("PATCH", "PUT", "POST"):
+            if honours and method in ("PATCH", "PUT", "POST", "DELETE"):
                 extra["412"] = _error("If-Match does not match the current ETag.")
             if getattr(self.view, "action", None) in getattr(view, "conflict_actions", ()):
                 extra["409"] = _error("Not allowed from the current state.")

@@ -80,6 +80,10 @@ def event_detail(event) -> str:
         after = data.get("to") or data.get("status")
         ps = data.get("policy_set", "")
         return f"{ps} {data['policy']}: {before} → {after}".strip()
+    if "release" in data:  # the hub's releases: which one, and what changed
+        fields = data.get("fields")
+        changed = ", ".join(str(f) for f in fields) if isinstance(fields, list) else ""
+        return f"{data['release']}: changed {changed}" if changed else str(data["release"])
     if "added" in data or "removed" in data:
         parts = [f"+{s}" for s in data.get("added") or []]
         parts += [f"-{s}" for s in data.get("removed") or []]

@@ -64,6 +64,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from accounts.models import ApiToken
 from events.models import Event
+from hub.models import Release, ReleaseItem
 from lifecycle import decisions
 from lifecycle.models import LifecycleRequest
 from products.models import Stakeholder
@@ -142,7 +143,7 @@ def world(
 ):
     """A small registry: two spokes, products with memberships, a dependency, assessments,
     requests in several states, an open decision with a vote, a stakeholder and its use,
-    events (written by the services)."""
+    a spoke's bundle and an E4S release, events (written by the services)."""
     policies = list(community.policy_set.policies.order_by("position"))
     make_dependency(other_product, product)
     assessment = make_assessment(product, policies[0], "full")
@@ -168,6 +169,19 @@ def world(
     LifecycleRequest.objects.filter(pk=in_review.pk).update(decision=decision, state="in_review")
     decisions.cast_vote(decision=decision, by=seat_holder, choice="yes", comment="Fine")
 
+    bundle = Release.objects.create(
+        slug="alpha-1.0",
+        name="alpha@1.0",
+        kind="bundle",
+        community=community,
+        version="1.0",
+        source="https://example.org/alpha/package.py",
+    )
+    ReleaseItem.objects.create(release=bundle, package="widget", product=product)
+    ReleaseItem.objects.create(release=bundle, package="py-helper")
+    e4s = Release.objects.create(
+        slug="e4s-25.11", name="E4S 25.11", kind="e4s", version="25.11", source="e4s.yaml"
+    )
     stakeholder = Stakeholder.objects.create(slug="lab", name="A lab")
     product.uses.create(stakeholder=stakeholder, note="Production runs")
     extra_set = make_policy_set("extra")  # a base for `base` to name besides itself
@@ -194,6 +208,7 @@ def world(
             "policy-sets": [community.policy_set.slug, extra_set.slug],
             "stakeholders": [stakeholder.slug],
             "funding-calls": [open_call.slug, review_call.slug],
+            "releases": [bundle.slug, e4s.slug],
         },
         "id": {
             "requests": [draft.pk, submitted.pk, in_review.pk],
@@ -220,7 +235,7 @@ def world(
             "partner": products,  # interoperability/
             "call": [open_call.slug, review_call.slug],
             "proposal": [funded.pk],
-            "products": products,  # proposals/, and a panel member's conflicts
+            "products": products,  # releases/, proposals/, and a panel member's conflicts
         },
     }
 
@@ -308,6 +323,7 @@ def use_world(case, world, keep: frozenset[str] = frozenset()) -> None:
                 body["slug"] = f"{body['slug'][:40]}-{next(_new_slugs)}"
         _satisfy_cross_field_rules(body)
         _keep_version_without_policies(case, body, collection)
+        _release_community_by_kind(case, body, collection, world["refs"]["community"][0])
 
 
 def _cycles(case, collection: str) -> set[str]:
@@ -344,6 +360,23 @@ def _keep_version_without_policies(case, body: dict, collection: str) -> None:
     (stated in the description of `policies`): a PATCH without it keeps the version."""
     if collection == "policy-sets" and case.method == "PATCH" and "policies" not in body:
         body.pop("version", None)
+
+
+def _release_community_by_kind(case, body: dict, collection: str, spoke: str) -> None:
+    """A Spack bundle names its community and an E4S release none (stated in the
+    operations' descriptions): keep a body true to the kind it creates or leaves."""
+    if collection != "releases" or case.method not in ("POST", "PATCH"):
+        return
+    kind = body.get("kind")
+    if kind is None and case.method == "PATCH":
+        slug = case.path_parameters.get("slug")
+        kind = Release.objects.filter(slug=slug).values_list("kind", flat=True).first()
+        if "community" not in body:
+            return  # the release keeps its community, true to its kind
+    if kind == Release.Kind.E4S:
+        body["community"] = None
+    elif kind == Release.Kind.BUNDLE and not body.get("community"):
+        body["community"] = spoke
 
 
 def _product_of_request(pk) -> str | None:

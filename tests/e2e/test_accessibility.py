@@ -301,6 +301,9 @@ def page_kinds(world) -> list[PageKind]:
             f"/funding/proposals/{world['to_review'].pk}/",
             then=send_empty,
         ),
+        PageKind("release-new", "/releases/new/"),
+        PageKind("release-new-mistakes", "/releases/new/", then=send_empty),
+        PageKind("release-edit", "/releases/alpha-1.0/edit/"),
     ]
     if _has_route("/me/"):  # "My work"
         signed_in.insert(0, PageKind("me", "/me/"))
