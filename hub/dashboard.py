@@ -5,12 +5,13 @@
   page reads);
 - releases: the newest E4S tag, the current E4S environment and each spoke's newest Spack
   bundle version (``hub.releases.latest``);
-- stakeholders: how many of each kind, and how many uses of products they are recorded with;
+- stakeholders: how many of each kind, how many products they are recorded as using and how
+  many of those uses are critical, and how many products have a critical user;
 - lifecycle requests: the open ones the public sees (submitted or in review; a draft is
   private to its requester, the product's maintainers and the community's leads), by kind
   and state.
 
-``read()`` makes a fixed number of queries, whatever the number of spokes, products,
+``read()`` makes a fixed number of queries (six), whatever the number of spokes, products,
 releases, stakeholders and requests.
 """
 
@@ -18,15 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from hub import delivery
 from hub.models import Release
 from hub.releases import Latest, latest
 from lifecycle.models import LifecycleRequest
-from products.models import Stakeholder
+from products.models import ProductUse, Stakeholder
 from spokes.models import Community
 
+CRITICAL = ProductUse.Criticality.CRITICAL
 # Open requests anyone may see: a draft is private (``LifecycleRequest.objects.visible_to``).
 PUBLIC_OPEN_STATES = (LifecycleRequest.State.SUBMITTED, LifecycleRequest.State.IN_REVIEW)
 
@@ -52,6 +54,7 @@ class StakeholderKind:
     label: str
     stakeholders: int
     uses: int  # products used (one per product and stakeholder)
+    critical: int  # of those, the uses marked critical
 
 
 @dataclass
@@ -107,10 +110,16 @@ def stakeholder_kinds() -> list[StakeholderKind]:
         row["kind"]: row
         for row in Stakeholder.objects.order_by()
         .values("kind")
-        .annotate(n=Count("pk", distinct=True), uses=Count("uses", distinct=True))
+        .annotate(
+            n=Count("pk", distinct=True),
+            n_uses=Count("uses", distinct=True),
+            n_critical=Count("uses", filter=Q(uses__criticality=CRITICAL), distinct=True),
+        )
     }
     return [
-        StakeholderKind(kind, label, rows[kind]["n"], rows[kind]["uses"])
+        StakeholderKind(
+            kind, label, rows[kind]["n"], rows[kind]["n_uses"], rows[kind]["n_critical"]
+        )
         for kind, label in Stakeholder.Kind.choices
         if kind in rows
     ]
@@ -135,8 +144,13 @@ def open_requests() -> list[RequestCounts]:
     ]
 
 
+def critically_used_products() -> int:
+    """How many products some stakeholder marks critical (one query)."""
+    return ProductUse.objects.filter(criticality=CRITICAL).values("product").distinct().count()
+
+
 def read() -> Dashboard:
-    """Every figure of the hub page (five queries)."""
+    """Every figure of the hub page (six queries)."""
     releases = latest()
     spokes = spoke_delivery(releases)
     stakeholders = stakeholder_kinds()
@@ -150,6 +164,8 @@ def read() -> Dashboard:
             "members": sum(s.members for s in spokes),
             "stakeholders": sum(k.stakeholders for k in stakeholders),
             "uses": sum(k.uses for k in stakeholders),
+            "critical_uses": sum(k.critical for k in stakeholders),
+            "critically_used_products": critically_used_products(),
             "open_requests": sum(r.total for r in requests),
         },
     )

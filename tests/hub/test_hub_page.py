@@ -96,9 +96,12 @@ def registry(maintainer):
     lab = Stakeholder.objects.create(slug="lab", name="Lab", kind=Stakeholder.Kind.FACILITY)
     centre = Stakeholder.objects.create(slug="centre", name="Centre", kind="facility")
     Stakeholder.objects.create(slug="chipco", name="ChipCo", kind=Stakeholder.Kind.VENDOR)
-    for stakeholder, used in ((lab, ("anvil", "chisel")), (centre, ("anvil",))):
-        for slug in used:
-            ProductUse.objects.create(stakeholder=stakeholder, product=products[slug])
+    uses = {lab: {"anvil": "critical", "chisel": "convenience"}, centre: {"anvil": "critical"}}
+    for stakeholder, used in uses.items():
+        for slug, criticality in used.items():
+            ProductUse.objects.create(
+                stakeholder=stakeholder, product=products[slug], criticality=criticality
+            )
 
     def request(kind, state, community="kit"):
         return LifecycleRequest.objects.create(
@@ -164,11 +167,15 @@ def test_the_releases_are_the_newest_e4s_tag_the_environment_and_each_spokes_new
     assert _cells(page, "spoke-empty")[-1] == "none"
 
 
-def test_stakeholders_are_counted_by_kind_with_their_uses(client, registry):
+def test_stakeholders_are_counted_by_kind_with_their_uses_and_critical_uses(client, registry):
     page = client.get("/hub/").content.decode()
-    assert _cells(page, "kind-facility") == ["Computing facility", "2", "3"]
-    assert _cells(page, "kind-vendor") == ["Vendor", "1", "0"]
+    assert _cells(page, "kind-facility") == ["Computing facility", "2", "3", "2"]
+    assert _cells(page, "kind-vendor") == ["Vendor", "1", "0", "0"]
     assert 'id="kind-agency"' not in page  # a kind with no stakeholder has no row
+    assert 'href="/stakeholders/?kind=facility"' in page
+    # Two critical uses, of one product (anvil).
+    critical = re.search(r'<p id="critically-used">(.*?)</p>', page, re.S).group(1)
+    assert critical.startswith("<strong>1</strong> product has a stakeholder")
 
 
 def test_open_requests_are_counted_by_kind_and_state_without_drafts(client, registry):
@@ -211,14 +218,14 @@ def test_the_hub_page_reads_a_fixed_number_of_queries(client, registry):
             make_membership(product, spoke)
             make_release(f"more{n}-1.{m}", f"1.{m}", community=spoke, products=[product])
             who = Stakeholder.objects.create(slug=f"who{n}-{m}", name=f"Who {n} {m}")
-            ProductUse.objects.create(stakeholder=who, product=product)
+            ProductUse.objects.create(stakeholder=who, product=product, criticality="critical")
             LifecycleRequest.objects.create(
                 kind="offramp", state="submitted", product=product, community=spoke
             )
     assert counts[0] == counts[1]
 
 
-def test_the_hub_figures_read_at_most_five_queries(registry, django_assert_max_num_queries):
-    with django_assert_max_num_queries(5):
+def test_the_hub_figures_read_at_most_six_queries(registry, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
         figures = dashboard.read()
     assert [s.community.slug for s in figures.spokes] == ["empty", "kit", "tool"]
