@@ -55,6 +55,16 @@ class Verb:
     RELEASE_CREATED = "release_created"
     RELEASE_UPDATED = "release_updated"
     RELEASE_DELETED = "release_deleted"
+    PLAN_CREATED = "plan_created"
+    PLAN_UPDATED = "plan_updated"
+    MILESTONE_ADDED = "milestone_added"
+    PROGRESS_RECORDED = "progress_recorded"
+    CHANGE_REQUESTED = "change_requested"
+    CHANGE_APPROVED = "change_approved"
+    CHANGE_REJECTED = "change_rejected"
+    PLAN_ASSESSED = "plan_assessed"
+    MEETING_CREATED = "meeting_created"
+    MEETING_UPDATED = "meeting_updated"
 
 
 def record(

@@ -28,7 +28,16 @@ from django.utils import timezone
 from events.models import CatalogVersion
 
 # The apps whose rows pages and the API show.
-CATALOG_APPS = ("accounts", "events", "spokes", "products", "lifecycle", "hub", "funding")
+CATALOG_APPS = (
+    "accounts",
+    "events",
+    "spokes",
+    "products",
+    "lifecycle",
+    "hub",
+    "funding",
+    "planning",
+)
 # Rows derived from other rows, written only beside a write that advances the version
 # (a receiver on them would also turn their bulk deletes into row-by-row deletes).
 DERIVED = {"products.storedcompliance"}

@@ -10,6 +10,7 @@ from events import api as events_api
 from funding import api as funding_api
 from hub import api as hub_api
 from lifecycle import api as lifecycle_api
+from planning import api as planning_api
 from products import api as products_api
 from products import imports_api, waivers_api
 from spokes import api as spokes_api
@@ -24,6 +25,7 @@ for module in (
     waivers_api,
     hub_api,
     funding_api,
+    planning_api,
 ):
     module.register(router)
 

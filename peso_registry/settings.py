@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "lifecycle",
     "hub",
     "funding",
+    "planning",
 ]
 
 MIDDLEWARE = [
@@ -450,6 +451,7 @@ SPECTACULAR_SETTINGS = {
     # One tag per resource (peso_registry.schema.AutoSchema.get_tags), listed in this order.
     "TAGS": [
         {"name": "assessments", "description": "A product's status against each policy."},
+        {"name": "change-requests", "description": "Changes to a plan during its year."},
         {"name": "communities", "description": "The hub, its spokes, communities of practice."},
         {"name": "decisions", "description": "Governance decisions and their votes."},
         {"name": "events", "description": "The append-only log of everything that happened."},
@@ -457,7 +459,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "funding-decisions", "description": "Funding decisions within an envelope."},
         {"name": "imports", "description": "Catalog files, Spack recipes, xSDK files."},
         {"name": "interoperability", "description": "Products confirmed to work together."},
+        {"name": "meetings", "description": "The annual all-teams meeting and other meetings."},
+        {"name": "milestones", "description": "Plan milestones and their progress updates."},
         {"name": "panel-members", "description": "Funding panels and declared conflicts."},
+        {"name": "plans", "description": "Each community's plan for a year and its assessment."},
         {"name": "policy-sets", "description": "Policy sets and their effective policies."},
         {"name": "products", "description": "Products, their compliance and their users."},
         {"name": "proposals", "description": "Proposals to funding calls and comments."},
@@ -500,6 +505,13 @@ SPECTACULAR_SETTINGS = {
         "BudgetCategoryEnum": "funding.models.BudgetLine.Category",
         "FundingOutcomeEnum": "funding.models.FundingDecision.Outcome",
         "PolicyComplianceStatusEnum": ["full", "partial", "none", "na", "unknown"],
+        "MilestoneStatusEnum": "planning.models.Status",
+        "ProgressStatusEnum": ["planned", "on_track", "at_risk", "done"],
+        "ChangeRequestKindEnum": "planning.models.ChangeRequest.Kind",
+        "ChangeRequestStateEnum": "planning.models.ChangeRequest.State",
+        "MilestoneOutcomeEnum": "planning.models.MilestoneOutcome.Outcome",
+        "MeetingKindEnum": "planning.models.Meeting.Kind",
+        "MeetingFormatEnum": "planning.models.Meeting.Format",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("lifecycle.urls")),
     path("", include("hub.urls")),
     path("", include("funding.urls")),
+    path("", include("planning.urls")),
 ]

@@ -67,6 +67,7 @@ from events.models import Event
 from hub.models import Release, ReleaseItem
 from lifecycle import decisions
 from lifecycle.models import LifecycleRequest
+from planning.models import AnnualPlan, ChangeRequest, Meeting, Milestone
 from products.models import Stakeholder
 from spokes.models import PolicySet
 from tests.conftest import (
@@ -197,6 +198,16 @@ def world(
     _, maintainer_key = ApiToken.issue(user=maintainer, name="fuzz")
     products = [product.slug, other_product.slug, newcomer.slug]
     communities = [community.slug, other_community.slug]
+    plan = AnnualPlan.objects.create(community=community, year=2025)
+    milestone = Milestone.objects.create(plan=plan, title="Release", due=datetime.date(2025, 3, 1))
+    change = ChangeRequest.objects.create(plan=plan, kind="add", title="Docs", reason="Asked.")
+    Meeting.objects.create(
+        slug="all-teams",
+        title="All teams",
+        kind="all_teams",
+        starts=datetime.date(2025, 6, 1),
+        ends=datetime.date(2025, 6, 2),
+    )
     return {
         "token": key,
         "stranger_token": stranger_key,
@@ -209,8 +220,12 @@ def world(
             "stakeholders": [stakeholder.slug],
             "funding-calls": [open_call.slug, review_call.slug],
             "releases": [bundle.slug, e4s.slug],
+            "meetings": ["all-teams"],
         },
         "id": {
+            "plans": [plan.pk],
+            "milestones": [milestone.pk],
+            "change-requests": [change.pk],
             "requests": [draft.pk, submitted.pk, in_review.pk],
             "assessments": [assessment.pk],
             "decisions": [decision.pk],
@@ -236,7 +251,9 @@ def world(
             "call": [open_call.slug, review_call.slug],
             "proposal": [funded.pk],
             "products": products,  # releases/, proposals/, and a panel member's conflicts
+            "communities": communities,  # meetings/
         },
+        "planning": {"plan": plan.pk, "milestone": milestone.pk, "change": change.pk},
     }
 
 
@@ -324,6 +341,80 @@ def use_world(case, world, keep: frozenset[str] = frozenset()) -> None:
         _satisfy_cross_field_rules(body)
         _keep_version_without_policies(case, body, collection)
         _release_community_by_kind(case, body, collection, world["refs"]["community"][0])
+        _satisfy_planning_rules(case, body, collection, world["planning"])
+
+
+PLANNING = ("plans", "milestones", "change-requests", "meetings")
+_years = itertools.count(0)
+
+
+def _not_future(body: dict, name: str) -> None:
+    value = body.get(name)
+    if isinstance(value, str) and value > datetime.date.today().isoformat():
+        body[name] = "2025-01-01"
+
+
+def _satisfy_planning_rules(case, body: dict, collection: str, planning: dict) -> None:
+    """Planning's rules between fields and rows, stated in the operations' descriptions:
+    one plan per community and year, a change request's kind deciding what it names, dates
+    already past for what is recorded, an outcome for every milestone of the plan."""
+    if collection not in PLANNING:
+        return
+    if "plan" in body:
+        body["plan"] = planning["plan"]
+    if collection == "plans" and case.method == "POST":
+        body["year"] = 2026 + next(_years) % 75  # a plan per community and year
+    if collection == "plans" and case.method == "PATCH":
+        body.pop("community", None)
+        body.pop("year", None)
+    if "owner" in body:  # a username, or a name, not both
+        body["owner"] = None
+    for name in ("date", "decided_on", "assessed_on"):
+        _not_future(body, name)
+    if collection == "change-requests" and case.method == "POST":
+        _change_request_rules(body, planning)
+    if "outcomes" in body and collection == "plans":
+        plan_id = case.path_parameters.get("id")
+        pks = Milestone.objects.filter(plan_id=_int(plan_id)).values_list("pk", flat=True)
+        body["outcomes"] = [{"milestone": pk, "outcome": "achieved"} for pk in pks]
+    if collection == "meetings":
+        _meeting_rules(body, planning)
+
+
+def _change_request_rules(body: dict, planning: dict) -> None:
+    """An add names no milestone and has a title and due date; a drop or a re-scope names
+    an open milestone of the plan (none left: an add)."""
+    open_ = Milestone.objects.filter(plan_id=planning["plan"]).exclude(
+        status__in=("done", "dropped")
+    )
+    milestone = open_.values_list("pk", flat=True).first()
+    if body.get("kind") != "add" and milestone is None:
+        body["kind"] = "add"
+    if body.get("kind") == "add":
+        body["milestone"] = None
+        body["title"] = body.get("title") or "New milestone"
+        body["due"] = body.get("due") or "2025-09-01"
+    else:
+        body["milestone"] = milestone
+        if body.get("kind") == "drop":
+            body.update(title="", due=None, products=[])
+        else:
+            body["title"] = body.get("title") or "Smaller"
+
+
+def _meeting_rules(body: dict, planning: dict) -> None:
+    """A meeting ends on or after it starts; each outcome links to what it produced."""
+    if isinstance(body.get("starts"), str) and isinstance(body.get("ends"), str):
+        body["ends"] = max(body["starts"], body["ends"])
+    for outcome in body.get("outcomes") or ():
+        if isinstance(outcome, dict):
+            outcome.update(milestone=planning["milestone"], change_request=planning["change"])
+            outcome["summary"] = outcome.get("summary") or "Agreed"
+
+
+def _int(value) -> int:
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and int(text) < 2**31 else 0
 
 
 def _cycles(case, collection: str) -> set[str]:

@@ -28,6 +28,10 @@ RESOURCES = {
     "proposals",
     "reviews",
     "funding-decisions",
+    "plans",
+    "milestones",
+    "change-requests",
+    "meetings",
 }
 
 

@@ -23,6 +23,10 @@ LISTS = {
     "/api/v1/proposals/": "state",
     "/api/v1/reviews/": "call",
     "/api/v1/funding-decisions/": "outcome",
+    "/api/v1/plans/": "year",
+    "/api/v1/milestones/": "status",
+    "/api/v1/change-requests/": "state",
+    "/api/v1/meetings/": "kind",
 }
 
 

@@ -28,6 +28,8 @@ from funding.models import FundingDecision, Review
 from hub.models import Release, ReleaseItem
 from lifecycle import decisions, transitions
 from lifecycle.models import LifecycleRequest
+from planning import services as planning_services
+from planning.models import AnnualPlan
 from products.models import Interoperability, ProductUse, Stakeholder, Waiver
 from spokes.models import Community, Policy, Seat
 from tests.conftest import (
@@ -79,6 +81,44 @@ def sign_in_wrongly(page: Page) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     assert page.locator(".errorlist, ul.messages .error").count(), page.url
+
+
+def _planning_world(community, product, admin) -> None:
+    """A plan with a milestone at risk, an approved and an open change, and a meeting."""
+    plan = AnnualPlan.objects.create(community=community, year=2025, summary="Ship 1.0.")
+    milestone = planning_services.add_milestone(
+        by=admin, plan=plan, title="Release 1.0", due=datetime.date(2025, 3, 31), products=[product]
+    )
+    planning_services.record_progress(
+        by=admin,
+        milestone=milestone,
+        date=datetime.date(2025, 2, 1),
+        status="at_risk",
+        note="Late.",
+    )
+    for kind in ("add", "rescope"):
+        planning_services.request_change(
+            by=admin,
+            plan=plan,
+            kind=kind,
+            milestone=milestone if kind == "rescope" else None,
+            title="Documentation",
+            due=datetime.date(2025, 9, 1),
+            reason="Asked for at the all-teams meeting.",
+        )
+    planning_services.approve_change(change=plan.changes.first(), by=admin)
+    planning_services.create_meeting(
+        by=admin,
+        slug="all-teams-2025",
+        title="All-teams meeting 2025",
+        kind="all_teams",
+        starts=datetime.date(2025, 6, 10),
+        ends=datetime.date(2025, 6, 11),
+        place="Argonne National Laboratory",
+        communities=[community],
+        agenda=[{"title": "Welcome"}, {"title": "Spoke plans"}],
+        outcomes=[{"summary": "Release 1.0 confirmed", "milestone": milestone}],
+    )
 
 
 @pytest.fixture
@@ -145,6 +185,7 @@ def world(community, other_community, policy_set, product, other_product, mainta
         for member in members:
             ReleaseItem.objects.create(release=release, package=member.slug, product=member)
     ReleaseItem.objects.create(release=bundle, package="py-notyet")
+    _planning_world(community, product, admin)
 
     def ready(slug):
         candidate = make_product(slug, maintainers=[maintainer])
@@ -260,6 +301,10 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("funding-calls", "/funding/"),
         PageKind("funding-call", "/funding/published/"),
         PageKind("proposal", f"/funding/proposals/{world['decided_proposal'].pk}/"),
+        PageKind("plans", "/plans/?year=2025&as_of=2025-06-01"),
+        PageKind("plan", "/plans/alpha/2025/"),
+        PageKind("meetings", "/meetings/"),
+        PageKind("meeting", "/meetings/all-teams-2025/"),
         PageKind("login", "/accounts/login/"),
         PageKind("login-refused", "/accounts/login/", then=sign_in_wrongly),
         PageKind("api-docs", "/api/docs/", exclude=(SWAGGER_UI,)),
@@ -304,6 +349,12 @@ def page_kinds(world) -> list[PageKind]:
         PageKind("release-new", "/releases/new/"),
         PageKind("release-new-mistakes", "/releases/new/", then=send_empty),
         PageKind("release-edit", "/releases/alpha-1.0/edit/"),
+        PageKind("plan-lead", "/plans/alpha/2025/"),
+        PageKind("plan-new-mistakes", "/plans/new/", then=send_empty),
+        PageKind("milestone-new", "/plans/alpha/2025/milestones/new/"),
+        PageKind("change-new", "/plans/alpha/2025/changes/new/"),
+        PageKind("plan-assess", "/plans/alpha/2025/assessment/"),
+        PageKind("meeting-new", "/meetings/new/"),
     ]
     if _has_route("/me/"):  # "My work"
         signed_in.insert(0, PageKind("me", "/me/"))

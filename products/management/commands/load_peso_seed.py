@@ -10,6 +10,7 @@ from django.db import transaction
 
 from events import version as catalog_version
 from hub.seed_loader import load_releases, release_totals
+from planning.seed_loader import load_meetings, meeting_totals
 from products.seed_loader import (
     SEED_PATH,
     SeedError,
@@ -23,7 +24,8 @@ class Command(BaseCommand):
     help = (
         "Load the seeded PESO catalog (hub, spokes, policy sets, products, memberships, "
         "dependencies, imported assessments) and the releases the hub delivers through "
-        "(E4S tags, the current E4S environment, the spokes' Spack bundles). "
+        "(E4S tags, the current E4S environment, the spokes' Spack bundles) and the hub's "
+        "meetings. "
         "Idempotent: safe to run again."
     )
 
@@ -42,13 +44,14 @@ class Command(BaseCommand):
                 counts = load_seed(path=path, stdout=self.stdout)
                 # Releases name products and spokes: they load after the catalog.
                 counts |= load_releases()
+                counts |= load_meetings()
         except SeedError as exc:
             raise CommandError(str(exc)) from exc
         for kind, outcomes in counts.items():
             detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
             self.stdout.write(f"  {kind}: {detail}")
         self.stdout.write("Catalog now holds:")
-        for label, n in (catalog_totals() | release_totals()).items():
+        for label, n in (catalog_totals() | release_totals() | meeting_totals()).items():
             self.stdout.write(f"  {label}: {n}")
         if is_unchanged(counts):
             self.stdout.write(self.style.SUCCESS("Seed already loaded: unchanged."))
