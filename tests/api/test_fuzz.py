@@ -64,6 +64,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from accounts.models import ApiToken
 from events.models import Event
+from funding.models import FundingCall
 from hub.models import Release, ReleaseItem
 from lifecycle import decisions
 from lifecycle.models import LifecycleRequest
@@ -325,7 +326,12 @@ def use_world(case, world, keep: frozenset[str] = frozenset()) -> None:
         body = case.body
         if isinstance(body.get("product"), str) and body["product"]:
             body["product"] = _pick(body["product"], world["refs"]["product"], set())
-        avoid = {case.path_parameters.get("slug"), body.get("product")}
+        # A generated body may carry any value under any name (additional properties).
+        avoid = {
+            value
+            for value in (case.path_parameters.get("slug"), body.get("product"))
+            if isinstance(value, str)
+        }
         if collection == "requests" and "id" in case.path_parameters:
             avoid.add(_product_of_request(case.path_parameters["id"]))
         cycles = _cycles(case, collection)
@@ -339,6 +345,7 @@ def use_world(case, world, keep: frozenset[str] = frozenset()) -> None:
                 # Slugs are unique: each example registers a new one.
                 body["slug"] = f"{body['slug'][:40]}-{next(_new_slugs)}"
         _satisfy_cross_field_rules(body)
+        _keep_call_dates(case, body, collection)
         _keep_version_without_policies(case, body, collection)
         _release_community_by_kind(case, body, collection, world["refs"]["community"][0])
         _satisfy_planning_rules(case, body, collection, world["planning"])
@@ -444,6 +451,20 @@ def _sets_based_on(slug: str) -> set[str]:
             seen.add(base)
             base = bases.get(base)
     return found
+
+
+def _keep_call_dates(case, body: dict, collection: str) -> None:
+    """A call's PATCH naming one of its dates keeps it on the right side of the other,
+    which stays as stored (a call closes on or after the day it opens)."""
+    if collection != "funding-calls" or case.method != "PATCH":
+        return
+    stored = FundingCall.objects.filter(slug=case.path_parameters.get("slug")).first()
+    if stored is None:
+        return
+    if isinstance(body.get("closes_at"), str) and "opens_at" not in body:
+        body["closes_at"] = max(body["closes_at"], stored.opens_at.isoformat())
+    if isinstance(body.get("opens_at"), str) and "closes_at" not in body:
+        body["opens_at"] = min(body["opens_at"], stored.closes_at.isoformat())
 
 
 def _keep_version_without_policies(case, body: dict, collection: str) -> None:

@@ -4,6 +4,7 @@ scores one, and sees it counted in the call's ranking."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from funding.models import Review
 from tests.conftest import PASSWORD, make_user
@@ -30,8 +31,9 @@ def test_a_panel_member_scores_an_assigned_proposal_and_sees_it_ranked(
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/me/")
     assigned = page.locator("table.assigned-proposals")
-    assert page.get_by_role("heading", name="Proposals to review (2)").is_visible()
-    assert assigned.get_by_role("row", name="Faster solvers").get_by_text("To score").is_visible()
+    expect(page.get_by_role("heading", name="Proposals to review (2)")).to_be_visible()
+    to_score = assigned.get_by_role("row", name="Faster solvers").get_by_text("To score")
+    expect(to_score).to_be_visible()
     shot(page, "funding-my-work")
 
     assigned.get_by_role("link", name="Faster solvers").click()
@@ -39,7 +41,7 @@ def test_a_panel_member_scores_an_assigned_proposal_and_sees_it_ranked(
     page.get_by_label("Feasibility (weight 2.00)").select_option("3")
     page.get_by_label("Comment", exact=True).fill("A clear plan.")
     page.get_by_role("button", name="Save review").click()
-    assert page.get_by_text("Your review is saved.").is_visible()
+    expect(page.get_by_text("Your review is saved.")).to_be_visible()
     assert Review.objects.get(proposal__title="Faster solvers").scores == {
         "Impact": 5,
         "Feasibility": 3,
@@ -48,10 +50,10 @@ def test_a_panel_member_scores_an_assigned_proposal_and_sees_it_ranked(
     page.get_by_role("link", name="Sustainability 2026").click()
     ranking = page.locator("table.ranking")
     row = ranking.get_by_role("row", name="Faster solvers")
-    assert row.get_by_role("cell", name="4.20").is_visible()  # (3*5 + 2*3) / 5
-    assert row.get_by_role("cell", name="1", exact=True).first.is_visible()
+    expect(row.get_by_role("cell", name="4.20")).to_be_visible()  # (3*5 + 2*3) / 5
+    expect(row.get_by_role("cell", name="1", exact=True).first).to_be_visible()
     shot(page, "funding-ranking")
 
     page.goto(live_server.url + "/me/")
     mine = page.locator("table.assigned-proposals").get_by_role("row", name="Faster solvers")
-    assert mine.get_by_text("Scored").is_visible()
+    expect(mine.get_by_text("Scored")).to_be_visible()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from products.models import Assessment
 from spokes.models import Policy
@@ -43,8 +44,8 @@ def test_a_maintainer_sets_several_assessments_at_once(
     # Nothing ticked: the form comes back with the problem marked, nothing written.
     page.get_by_label("New status").select_option("partial")
     page.get_by_role("button", name="Set the selected policies").click()
-    assert page.get_by_text("Select at least one policy in the table.").is_visible()
-    assert page.get_by_text("The selected policies were not changed").is_visible()
+    expect(page.get_by_text("Select at least one policy in the table.")).to_be_visible()
+    expect(page.get_by_text("The selected policies were not changed")).to_be_visible()
     shots(page, shot, "assessments-bulk-error")
     assert not Assessment.objects.filter(status="partial").exists()
 
@@ -127,7 +128,7 @@ def test_a_lead_imports_an_xsdk_compatibility_file_from_the_product_page(
     # A file with no policy table is rejected whole, with its line and reason.
     page.get_by_label("xSDK compatibility file").set_input_files(str(DATA / "xsdk/no-table.md"))
     page.get_by_role("button", name="Import").click()
-    assert page.get_by_text("The file was rejected; nothing was written.").is_visible()
+    expect(page.get_by_text("The file was rejected; nothing was written.")).to_be_visible()
     assert "no-table.md:5" in page.locator(".problems").inner_text()
     shots(page, shot, "compat-import-rejected")
 
@@ -148,7 +149,7 @@ def test_a_maintainer_chooses_the_kind_and_gets_only_its_fields(
     shots(page, shot, "request-new-choose")
     page.get_by_role("link", name="Offramp", exact=True).click()
     page.wait_for_url("**/requests/new/?kind=offramp*")
-    assert page.get_by_label("Migration notes").is_visible()
+    expect(page.get_by_label("Migration notes")).to_be_visible()
     assert page.locator("#id_product").input_value() == "widget"
     shots(page, shot, "request-new-offramp")
     page.get_by_role("link", name="Open an onramp instead").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from spokes.models import Policy
 from tests.conftest import PASSWORD, make_assessment, make_body, make_product
@@ -30,29 +31,29 @@ def catalog(product, other_product, community, policy_set):
 
 def test_browse_search_facet_and_open_a_product(live_server, page, shot, catalog):
     page.goto(live_server.url + "/")
-    assert page.get_by_role("heading", name="The PESO hub and its spokes").is_visible()
+    expect(page.get_by_role("heading", name="The PESO hub and its spokes")).to_be_visible()
     shot(page, "home")
     page.get_by_role("link", name="Catalog", exact=True).click()
     page.wait_for_url("**/products/")
-    assert page.get_by_text("5 products").is_visible()
+    expect(page.get_by_text("5 products")).to_be_visible()
     shot(page, "catalog")
 
     page.get_by_label("Search products").fill("widget")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url("**/products/?q=widget*")
-    assert page.get_by_text("1 product.").is_visible()
+    expect(page.get_by_text("1 product.")).to_be_visible()
     shot(page, "search")
 
     page.goto(live_server.url + "/products/")
     page.locator(".facets").get_by_role("link", name="MIT").click()
     page.wait_for_url("**license=MIT*")
-    assert page.get_by_text("1 product.").is_visible()
-    assert page.locator(".results").get_by_role("link", name="Solverkit").is_visible()
+    expect(page.get_by_text("1 product.")).to_be_visible()
+    expect(page.locator(".results").get_by_role("link", name="Solverkit")).to_be_visible()
     shot(page, "facet-license")
     page.get_by_role("link", name="License: MIT").click()  # remove the filter
     page.locator(".facets").get_by_role("link", name="Alpha SDK").click()
     page.wait_for_url("**community=alpha*")
-    assert page.get_by_text("1 product.").is_visible()
+    expect(page.get_by_text("1 product.")).to_be_visible()
     shot(page, "facet-spoke")
 
     page.locator(".results").get_by_role("link", name="Widget").click()
@@ -94,8 +95,8 @@ def test_a_maintainer_edits_assessments_and_the_badge_changes(
     # First a partial without justification: the form comes back with the error marked.
     page.get_by_label("P2 status").select_option("partial")
     page.get_by_role("button", name="Save assessments").click()
-    assert page.get_by_text("A justification is required").is_visible()
-    assert page.locator("#row-P2.has-error").is_visible()
+    expect(page.get_by_text("A justification is required")).to_be_visible()
+    expect(page.locator("#row-P2.has-error")).to_be_visible()
     shot(page, "assessments-error")
     page.get_by_label("P2 status").select_option("full")
     page.get_by_role("button", name="Save assessments").click()
@@ -224,21 +225,21 @@ def test_on_a_phone_the_catalog_filters_are_a_drawer_above_the_results(
         page.goto(live_server.url + "/products/")
         drawer = page.locator("details.facets")
         results = page.locator("#results")
-        assert drawer.locator("summary").is_visible()
+        expect(drawer.locator("summary")).to_be_visible()
         assert drawer.bounding_box()["y"] < results.bounding_box()["y"]
         # Closed, the drawer keeps the first result on the first screen.
         mit = drawer.get_by_role("link", name="MIT")
-        assert not mit.is_visible()
+        expect(mit).to_be_hidden()
         assert page.locator(".results li h3").first.bounding_box()["y"] < 812
         shot(page, "drawer-closed")
 
         drawer.locator("summary").click()
-        assert mit.is_visible()
+        expect(mit).to_be_visible()
         assert drawer.bounding_box()["y"] < results.bounding_box()["y"]
         shot(page, "drawer-open")
         mit.click()
         page.wait_for_url("**license=MIT*")
-        assert page.get_by_text("1 product.").is_visible()
+        expect(page.get_by_text("1 product.")).to_be_visible()
         assert page.locator("details.facets summary").inner_text().startswith("Filters (1")
     finally:
         context.close()
@@ -249,8 +250,8 @@ def test_on_a_phone_the_catalog_filters_are_a_drawer_above_the_results(
     try:
         page.goto(live_server.url + "/products/")
         drawer = page.locator("details.facets")
-        assert not drawer.locator("summary").is_visible()
-        assert drawer.get_by_role("link", name="MIT").is_visible()
+        expect(drawer.locator("summary")).to_be_hidden()
+        expect(drawer.get_by_role("link", name="MIT")).to_be_visible()
         facets_box, results_box = drawer.bounding_box(), page.locator("#results").bounding_box()
         assert facets_box["x"] + facets_box["width"] <= results_box["x"]
     finally:

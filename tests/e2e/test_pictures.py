@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from products.models import Assessment, Membership
 from spokes.models import Policy
@@ -68,15 +69,16 @@ def test_the_dependency_neighbourhood(live_server, page, shot, world):
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(live_server.url + "/products/solver/")
     wide = page.locator("svg.nb-wide")
-    assert wide.is_visible() and not page.locator("svg.nb-narrow").is_visible()
-    assert wide.get_by_role(
-        "link", name="BLAS, a dependency of Solver, member of Beta SDK"
-    ).is_visible()
-    assert wide.get_by_role("link", name="and 2 more dependents").is_visible()
+    expect(wide).to_be_visible()
+    expect(page.locator("svg.nb-narrow")).to_be_hidden()
+    blas = wide.get_by_role("link", name="BLAS, a dependency of Solver, member of Beta SDK")
+    expect(blas).to_be_visible()
+    expect(wide.get_by_role("link", name="and 2 more dependents")).to_be_visible()
     shot(page, "product-1366")
     page.set_viewport_size({"width": 375, "height": 800})
     narrow = page.locator("svg.nb-narrow")
-    assert narrow.is_visible() and not wide.is_visible()
+    expect(narrow).to_be_visible()
+    expect(wide).to_be_hidden()
     _no_sideways_scroll(page)
     shot(page, "product-375")
     narrow.get_by_role("link", name="CUDA, a dependency of Solver, optional (when +cuda)").click()
@@ -91,7 +93,7 @@ def test_the_compliance_over_time(live_server, page, shot, world):
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(live_server.url + "/communities/alpha/")
     chart = page.locator("svg.trend-wide")
-    assert chart.is_visible()
+    expect(chart).to_be_visible()
     assert chart.get_attribute("role") == "img"
     assert (
         page.get_by_role(
@@ -99,26 +101,27 @@ def test_the_compliance_over_time(live_server, page, shot, world):
         ).count()
         == 1
     )
-    assert not page.get_by_role("table", name="Active members of Alpha SDK").first.is_visible()
+    expect(page.get_by_role("table", name="Active members of Alpha SDK").first).to_be_hidden()
     page.get_by_text("The numbers, month by month").click()
     table = page.get_by_role("table", name="Active members of Alpha SDK", exact=False)
-    assert table.is_visible()
+    expect(table).to_be_visible()
     first = timezone.localdate() - datetime.timedelta(days=190)  # the first assessment
     today = timezone.localdate()
     months = (today.year - first.year) * 12 + today.month - first.month + 1
     assert table.locator("tbody tr").count() == months
     shot(page, "community-1366")
     page.set_viewport_size({"width": 375, "height": 800})
-    assert page.locator("svg.trend-narrow").is_visible() and not chart.is_visible()
+    expect(page.locator("svg.trend-narrow")).to_be_visible()
+    expect(chart).to_be_hidden()
     _no_sideways_scroll(page)
     shot(page, "community-375")
     # Printed: the wide chart, black on white, with the table open.
     page.get_by_text("The numbers, month by month").click()  # closed again
     page.set_viewport_size({"width": 1366, "height": 900})
     page.emulate_media(media="print")
-    assert chart.is_visible()
-    assert table.is_visible()
+    expect(chart).to_be_visible()
+    expect(table).to_be_visible()
     shot(page, "community-print")
     page.goto(live_server.url + "/products/solver/")
-    assert page.locator("svg.nb-wide").is_visible()
+    expect(page.locator("svg.nb-wide")).to_be_visible()
     shot(page, "product-print")

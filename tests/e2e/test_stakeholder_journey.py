@@ -9,6 +9,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from products.compliance import summaries_for
 from products.models import Product, Waiver
@@ -104,7 +105,7 @@ def test_a_stakeholder_downloads_the_xsdk_products_meeting_every_mandatory_polic
     page.wait_for_url(
         re.compile(r"community=xsdk.*mandatory_met=true|mandatory_met=true.*community=xsdk")
     )
-    assert page.get_by_text(f"{MEETING} products — page 1 of 2").is_visible()
+    expect(page.get_by_text(f"{MEETING} products — page 1 of 2")).to_be_visible()
     shot(page, "xsdk-mandatory-met")
 
     with page.expect_download() as info:
